@@ -1,0 +1,253 @@
+// Defines how an event is declared, the rules checked on it at compile time, and its
+// compile-time field tables (names, kinds and sharing) for serializers and audits.
+//
+//   struct coverage_data {
+//     static constexpr std::string_view event_name = "coverage_data";
+//     BOOST_HANA_DEFINE_STRUCT(coverage_data,
+//       (central<std::uint64_t>, covered),
+//       (central<std::uint64_t>, features),
+//       (central<double>, rate));
+//   };
+//
+// Every member carries a sharing attribute; its C++ name is its wire name.
+#pragma once
+
+#include <onefuzz/telemetry/sharing.hpp>
+
+#include <boost/hana/accessors.hpp>
+#include <boost/hana/at.hpp>
+#include <boost/hana/concept/struct.hpp>
+#include <boost/hana/define_struct.hpp>
+#include <boost/hana/first.hpp>
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/length.hpp>
+#include <boost/hana/second.hpp>
+#include <boost/hana/string.hpp>
+#include <boost/hana/unpack.hpp>
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace onefuzz::telemetry {
+
+// Service limits (reference: Application Insights limits): names are checked at compile
+// time, values are cut at run time.
+inline constexpr std::size_t max_event_name_size = 512;
+inline constexpr std::size_t max_property_name_size = 150;
+inline constexpr std::size_t max_property_value_size = 8192;
+
+// A struct whose members are all declared with BOOST_HANA_DEFINE_STRUCT.
+template <class T>
+concept hana_struct = boost::hana::Struct<T>::value;
+
+// An event: a Hana struct with a wire name (`static constexpr std::string_view
+// event_name`). Whether every field is attributed is checked by event_check<E>, so the
+// error can name the field.
+template <class E>
+concept telemetry_event = hana_struct<E> && requires {
+  { E::event_name } -> std::convertible_to<std::string_view>;
+};
+
+// A context: the per-process properties merged into every event (the original's
+// set_property), declared like an event but without a name.
+template <class C>
+concept telemetry_context = hana_struct<C>;
+
+// The context of a program that sets no per-process properties.
+struct no_context {
+  BOOST_HANA_DEFINE_STRUCT(no_context);
+};
+
+// Whether E also goes out as a customMetric named after it with value 1.0 (the original's
+// metric twin). An event opts in with `static constexpr bool metric_twin = true;`.
+template <class E>
+inline constexpr bool has_metric_twin_v = [] {
+  if constexpr (requires { { E::metric_twin } -> std::convertible_to<bool>; }) {
+    return static_cast<bool>(E::metric_twin);
+  } else {
+    return false;
+  }
+}();
+
+namespace detail {
+
+// Intentionally undefined: when a field has no sharing attribute the compiler prints
+// this type's name with the event and the field's name spelled out, e.g.
+//   field_without_sharing_attribute<my_event, boost::hana::string<'c', 'o', 'u', 'n', 't'>>
+template <class Event, class FieldName>
+struct field_without_sharing_attribute;
+
+template <class S, class Pair>
+using member_type_t =
+    std::remove_cvref_t<decltype(boost::hana::second(std::declval<Pair>())(std::declval<S&>()))>;
+
+template <class Name>
+constexpr std::string_view name_view() {
+  return std::string_view{boost::hana::to<const char*>(Name{})};
+}
+
+constexpr bool is_plain_property_name(std::string_view name) {
+  if (name.empty() || name.size() > max_property_name_size) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+constexpr bool is_valid_event_name(std::string_view name) {
+  if (name.empty() || name.size() > max_event_name_size) return false;
+  for (char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7F || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// True when the field is attributed; otherwise an error that names the event and field.
+template <class S, class Pair>
+constexpr bool field_is_attributed() {
+  using field = member_type_t<S, Pair>;
+  if constexpr (attributed_field<field>) {
+    return true;
+  } else {
+    using name = std::remove_cvref_t<decltype(boost::hana::first(std::declval<Pair>()))>;
+    return sizeof(field_without_sharing_attribute<S, name>) == 0;
+  }
+}
+
+template <class S>
+inline constexpr bool all_fields_attributed = boost::hana::unpack(
+    boost::hana::accessors<S>(), [](auto... pairs) {
+      return (attributed_field<member_type_t<S, decltype(pairs)>> && ... && true);
+    });
+
+template <class S>
+constexpr bool report_unattributed_fields() {
+  return boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
+    return (field_is_attributed<S, decltype(pairs)>() && ... && true);
+  });
+}
+
+}  // namespace detail
+
+// One field as the serializers and the audit see it.
+struct field_info {
+  std::string_view name;
+  telemetry::sharing sharing;
+  central_exposure exposure;
+  value_kind kind;
+  std::string_view type_name;
+  bool optional;
+  std::string_view projection;  // the reviewed rule when exposure == projection
+};
+
+namespace detail {
+template <class S, class Pair>
+constexpr field_info make_field_info() {
+  using field = member_type_t<S, Pair>;
+  if constexpr (!attributed_field<field>) {
+    return field_info{};  // reported by report_unattributed_fields
+  } else {
+  using value = typename field::value_type;
+  std::string_view projection;
+  if constexpr (reviewed_value<unwrap_optional_t<value>>) projection = unwrap_optional_t<value>::projection;
+  return field_info{name_view<std::remove_cvref_t<decltype(boost::hana::first(std::declval<Pair>()))>>(),
+                    field::sharing,
+                    exposure_of<field>(),
+                    kind_of<value>(),
+                    type_name_of<value>(),
+                    is_optional_v<value>,
+                    projection};
+  }
+}
+}  // namespace detail
+
+// Compiles only for a well-formed event or context; the messages say what to change.
+template <class S>
+inline constexpr bool event_check = [] {
+  static_assert(hana_struct<S>,
+                "onefuzz::telemetry: an event or context must declare its members with "
+                "BOOST_HANA_DEFINE_STRUCT(Type, (central<T>, name), (instance_only<T>, name)...)");
+  if constexpr (hana_struct<S>) {
+    static_assert(detail::all_fields_attributed<S>,
+                  "onefuzz::telemetry: every field of an event needs a sharing attribute: declare "
+                  "it as central<T> or instance_only<T> (field_without_sharing_attribute in the "
+                  "next error names the event and the field)");
+    if constexpr (!detail::all_fields_attributed<S>) detail::report_unattributed_fields<S>();
+    constexpr bool names_ok = boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
+      return (detail::is_plain_property_name(
+                  detail::name_view<std::remove_cvref_t<decltype(boost::hana::first(pairs))>>()) &&
+              ... && true);
+    });
+    static_assert(names_ok,
+                  "onefuzz::telemetry: a field's wire name must be 1 to 150 characters of "
+                  "[A-Za-z0-9_] (the ingestion limit for property names)");
+  }
+  if constexpr (requires { S::event_name; }) {
+    static_assert(detail::is_valid_event_name(S::event_name),
+                  "onefuzz::telemetry: an event_name must be 1 to 512 printable ASCII characters "
+                  "without quotes or backslashes (the ingestion limit for event names)");
+  }
+  return true;
+}();
+
+// Every field of S in declaration order, checked by event_check.
+template <class S>
+  requires event_check<S>
+inline constexpr auto fields_of = boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
+  return std::array<field_info, sizeof...(pairs)>{detail::make_field_info<S, decltype(pairs)>()...};
+});
+
+namespace detail {
+template <class S>
+constexpr std::size_t central_count() {
+  std::size_t count = 0;
+  for (const auto& field : fields_of<S>) count += field.exposure != central_exposure::none;
+  return count;
+}
+}  // namespace detail
+
+// The wire names of every field (the full payload's event fields).
+template <class S>
+inline constexpr auto full_field_names = [] {
+  std::array<std::string_view, fields_of<S>.size()> names{};
+  for (std::size_t i = 0; i < names.size(); ++i) names[i] = fields_of<S>[i].name;
+  return names;
+}();
+
+// The wire names of the fields that reach the central instance (by value or projection).
+template <class S>
+inline constexpr auto central_field_names = [] {
+  std::array<std::string_view, detail::central_count<S>()> names{};
+  std::size_t at = 0;
+  for (const auto& field : fields_of<S>) {
+    if (field.exposure != central_exposure::none) names[at++] = field.name;
+  }
+  return names;
+}();
+
+// True when S has a field with this wire name that reaches the central instance.
+template <class S>
+constexpr bool is_central_field(std::string_view name) {
+  for (auto central_name : central_field_names<S>) {
+    if (central_name == name) return true;
+  }
+  return false;
+}
+
+// True when S has a field with this wire name.
+template <class S>
+constexpr bool has_field(std::string_view name) {
+  for (auto field_name : full_field_names<S>) {
+    if (field_name == name) return true;
+  }
+  return false;
+}
+
+}  // namespace onefuzz::telemetry
