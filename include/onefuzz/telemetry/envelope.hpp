@@ -1,0 +1,189 @@
+// Defines envelope: the per-destination part of an Application Insights envelope (iKey
+// and tags), rendered once, and the timestamp format.
+#pragma once
+
+#include <onefuzz/telemetry/json.hpp>
+#include <onefuzz/telemetry/role.hpp>
+#include <onefuzz/telemetry/version.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace onefuzz::telemetry {
+
+using timestamp = std::chrono::system_clock::time_point;
+
+// Tag value limits (reference §2, context tag keys).
+inline constexpr std::size_t max_role_instance_size = 256;
+inline constexpr std::size_t max_device_id_size = 1024;
+inline constexpr std::size_t max_instrumentation_key_size = 40;
+
+// How the user's own instance is addressed and tagged.
+struct envelope_options {
+  std::string instrumentation_key;
+  telemetry::role cloud_role = telemetry::role::agent;
+  std::string role_instance;  // ai.cloud.roleInstance; empty: this host's name
+  std::string device_id;      // ai.device.id; empty: this host's name
+};
+
+namespace detail {
+
+inline std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+// Rejects what cannot be an instrumentation key before it reaches a header or a payload;
+// the message does not repeat the key.
+inline void check_instrumentation_key(std::string_view key) {
+  if (key.empty() || key.size() > max_instrumentation_key_size) {
+    throw std::invalid_argument(
+        "onefuzz::telemetry::envelope: the instrumentation key must be 1 to 40 characters");
+  }
+  for (char c : key) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+    if (!ok) {
+      throw std::invalid_argument(
+          "onefuzz::telemetry::envelope: the instrumentation key may hold only letters, digits "
+          "and '-'");
+    }
+  }
+}
+
+}  // namespace detail
+
+namespace detail {
+
+// Renders the destination part of an envelope:
+//   {"ver":1,"iKey":"…","tags":{…},"time":"
+class envelope_prefix {
+ public:
+  [[nodiscard]] std::string_view prefix() const noexcept { return prefix_; }
+
+ protected:
+  void begin(std::string_view key, telemetry::role cloud_role) {
+    check_instrumentation_key(key);
+    prefix_ = R"({"ver":1,"iKey":")";
+    prefix_.append(key);
+    prefix_.append(R"(","tags":{"ai.cloud.role":")");
+    prefix_.append(wire_name(cloud_role));
+    prefix_.append(R"(","ai.internal.sdkVersion":"onefuzz-telemetry-cpp:)");
+    prefix_.append(library_version);
+    prefix_.push_back('"');
+  }
+
+  void tag(std::string_view name, std::string_view value, std::size_t limit) {
+    output_buffer escaped;
+    write_report ignored;  // host names are ours, not event data
+    json::write_escaped(escaped, value, limit, ignored);
+    prefix_.append(",\"");
+    prefix_.append(name);
+    prefix_.append("\":\"");
+    prefix_.append(escaped.view());
+    prefix_.push_back('"');
+  }
+
+  void end() { prefix_.append(R"(},"time":")"); }
+
+  std::string prefix_;
+};
+
+}  // namespace detail
+
+// The envelope for the user's own instance, rendered once. Only the full serializers take
+// it. Throws std::invalid_argument for a malformed instrumentation key.
+class full_envelope : public detail::envelope_prefix {
+ public:
+  explicit full_envelope(const envelope_options& options) {
+    begin(options.instrumentation_key, options.cloud_role);
+    const std::string host = (options.role_instance.empty() || options.device_id.empty())
+                                 ? detail::host_name()
+                                 : std::string{};
+    tag("ai.cloud.roleInstance", options.role_instance.empty() ? host : options.role_instance,
+        max_role_instance_size);
+    tag("ai.device.id", options.device_id.empty() ? host : options.device_id, max_device_id_size);
+    end();
+  }
+};
+
+// The envelope for the central instance: it carries no host data; role instance and
+// device id are "Redacted" and the IP 0.0.0.0, as the original's Microsoft client sets
+// them (reference §3.1). Only the central serializers take it, so a full payload cannot
+// be addressed to the central key. Throws std::invalid_argument for a malformed key.
+class central_envelope : public detail::envelope_prefix {
+ public:
+  central_envelope(std::string_view instrumentation_key, telemetry::role cloud_role) {
+    begin(instrumentation_key, cloud_role);
+    prefix_.append(
+        R"(,"ai.cloud.roleInstance":"Redacted","ai.device.id":"Redacted","ai.location.ip":"0.0.0.0")");
+    end();
+  }
+};
+
+namespace detail {
+// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm, as in <chrono>'s
+// year_month_day, written out so formatting costs a few integer operations).
+constexpr void civil_from_days(std::int64_t days, std::int64_t& year, unsigned& month,
+                               unsigned& day) noexcept {
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  day = doy - (153 * mp + 2) / 5 + 1;
+  month = mp < 10 ? mp + 3 : mp - 9;
+  year = static_cast<std::int64_t>(yoe) + era * 400 + (month <= 2);
+}
+}  // namespace detail
+
+// Size of a formatted timestamp: 2024-05-01T12:34:56.789Z
+inline constexpr std::size_t timestamp_size = 24;
+
+// Writes time as ISO 8601 UTC with milliseconds and a trailing Z (years 0000-9999).
+constexpr void format_timestamp(char* out, timestamp time) noexcept {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  std::int64_t days = ms / 86400000;
+  std::int64_t rest = ms % 86400000;
+  if (rest < 0) {
+    rest += 86400000;
+    --days;
+  }
+  std::int64_t year = 0;
+  unsigned month = 0;
+  unsigned day = 0;
+  detail::civil_from_days(days, year, month, day);
+  if (year < 0) year = 0;
+  if (year > 9999) year = 9999;
+  auto two = [&](char* at, unsigned value) {
+    at[0] = static_cast<char>('0' + value / 10);
+    at[1] = static_cast<char>('0' + value % 10);
+  };
+  const auto y = static_cast<unsigned>(year);
+  two(out, y / 100);
+  two(out + 2, y % 100);
+  out[4] = '-';
+  two(out + 5, month);
+  out[7] = '-';
+  two(out + 8, day);
+  out[10] = 'T';
+  const auto seconds_of_day = static_cast<unsigned>(rest / 1000);
+  two(out + 11, seconds_of_day / 3600);
+  out[13] = ':';
+  two(out + 14, seconds_of_day / 60 % 60);
+  out[16] = ':';
+  two(out + 17, seconds_of_day % 60);
+  out[19] = '.';
+  const auto millis = static_cast<unsigned>(rest % 1000);
+  out[20] = static_cast<char>('0' + millis / 100);
+  two(out + 21, millis % 100);
+  out[23] = 'Z';
+}
+
+}  // namespace onefuzz::telemetry

@@ -1,0 +1,226 @@
+// Defines the JSON writer: an append-only output_buffer that keeps its capacity, string
+// escaping with UTF-8 repair and length limits, and number formatting.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+
+namespace onefuzz::telemetry {
+
+// A growable byte buffer for payloads. clear() keeps the capacity, so a buffer reused for
+// every event stops allocating once it has seen the largest one.
+class output_buffer {
+ public:
+  output_buffer() = default;
+  explicit output_buffer(std::size_t initial_capacity) { grow(initial_capacity); }
+
+  output_buffer(output_buffer&&) noexcept = default;
+  output_buffer& operator=(output_buffer&&) noexcept = default;
+
+  // Empties the buffer without releasing memory.
+  void clear() noexcept { size_ = 0; }
+
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] const char* data() const noexcept { return data_.get(); }
+  [[nodiscard]] std::string_view view() const noexcept { return {data_.get(), size_}; }
+  [[nodiscard]] std::string str() const { return std::string{view()}; }
+
+  // A pointer to at least n writable bytes after the content; commit() what was written.
+  [[nodiscard]] char* reserve(std::size_t n) {
+    if (capacity_ - size_ < n) grow(size_ + n);
+    return data_.get() + size_;
+  }
+  void commit(std::size_t n) noexcept { size_ += n; }
+  // Commits up to end, a pointer previously obtained from reserve().
+  void commit_to(const char* end) noexcept { size_ = static_cast<std::size_t>(end - data_.get()); }
+
+  void append(const char* text, std::size_t n) {
+    std::memcpy(reserve(n), text, n);
+    size_ += n;
+  }
+  void append(std::string_view text) { append(text.data(), text.size()); }
+  void push_back(char c) {
+    *reserve(1) = c;
+    ++size_;
+  }
+
+  // Overwrites one byte already written (used to open a section once it has content).
+  void set(std::size_t at, char c) noexcept { data_[at] = c; }
+
+ private:
+  void grow(std::size_t needed) {
+    std::size_t capacity = std::max<std::size_t>(capacity_ * 2, 256);
+    while (capacity < needed) capacity *= 2;
+    auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+    if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
+    data_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+// What the writer changed in the input to keep the output valid and within the limits.
+// Nothing is dropped silently: the sender adds these to its counters.
+struct write_report {
+  std::uint32_t truncated_values = 0;       // values cut at the length limit
+  std::uint32_t invalid_utf8_replaced = 0;  // bytes replaced by U+FFFD
+  std::uint32_t non_finite_omitted = 0;     // NaN/Inf left out of typed measurements
+  std::uint32_t out_of_range_enums = 0;     // enum values without a wire name
+
+  [[nodiscard]] bool clean() const noexcept {
+    return truncated_values == 0 && invalid_utf8_replaced == 0 && non_finite_omitted == 0 &&
+           out_of_range_enums == 0;
+  }
+  write_report& operator+=(const write_report& other) noexcept {
+    truncated_values += other.truncated_values;
+    invalid_utf8_replaced += other.invalid_utf8_replaced;
+    non_finite_omitted += other.non_finite_omitted;
+    out_of_range_enums += other.out_of_range_enums;
+    return *this;
+  }
+};
+
+namespace json {
+
+namespace detail {
+
+// Length of the well-formed UTF-8 sequence starting at text[0] (Unicode Table 3-7:
+// no overlongs, no surrogates, nothing above U+10FFFF), or 0 when it is ill-formed.
+constexpr std::size_t utf8_sequence_length(const unsigned char* text, std::size_t available) noexcept {
+  const unsigned char lead = text[0];
+  auto continuation = [&](std::size_t i, unsigned char low = 0x80, unsigned char high = 0xBF) {
+    return i < available && text[i] >= low && text[i] <= high;
+  };
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
+  if (lead == 0xE0) return continuation(1, 0xA0) && continuation(2) ? 3 : 0;
+  if ((lead >= 0xE1 && lead <= 0xEC) || lead == 0xEE || lead == 0xEF)
+    return continuation(1) && continuation(2) ? 3 : 0;
+  if (lead == 0xED) return continuation(1, 0x80, 0x9F) && continuation(2) ? 3 : 0;
+  if (lead == 0xF0) return continuation(1, 0x90) && continuation(2) && continuation(3) ? 4 : 0;
+  if (lead >= 0xF1 && lead <= 0xF3)
+    return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
+  if (lead == 0xF4) return continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : 0;
+  return 0;
+}
+
+// 0: copy as is; 1: needs a backslash escape; 2: starts a multi-byte sequence.
+inline constexpr auto byte_class = [] {
+  std::array<std::uint8_t, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = 1;
+  table['"'] = 1;
+  table['\\'] = 1;
+  for (int c = 0x80; c < 0x100; ++c) table[c] = 2;
+  return table;
+}();
+
+}  // namespace detail
+
+// Writes text as the inside of a JSON string: quotes, backslashes and control characters
+// escaped; each byte that does not start well-formed UTF-8 replaced by U+FFFD; cut, at a
+// character boundary, so that the unescaped value is at most max_bytes of UTF-8.
+inline void write_escaped(output_buffer& out, std::string_view text, std::size_t max_bytes,
+                          write_report& report) {
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  // An input byte becomes at most 6 output bytes (\u001f); U+FFFD takes 3 for 1.
+  char* dst = out.reserve(6 * std::min(n, max_bytes + 4));
+  std::size_t budget = max_bytes;
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned char c = in[i];
+    const std::uint8_t kind = detail::byte_class[c];
+    if (kind == 0) {
+      if (budget == 0) break;
+      *dst++ = static_cast<char>(c);
+      --budget;
+      ++i;
+    } else if (kind == 1) {
+      if (budget == 0) break;
+      *dst++ = '\\';
+      switch (c) {
+        case '"': *dst++ = '"'; break;
+        case '\\': *dst++ = '\\'; break;
+        case '\b': *dst++ = 'b'; break;
+        case '\f': *dst++ = 'f'; break;
+        case '\n': *dst++ = 'n'; break;
+        case '\r': *dst++ = 'r'; break;
+        case '\t': *dst++ = 't'; break;
+        default: {
+          constexpr char hex[] = "0123456789abcdef";
+          *dst++ = 'u';
+          *dst++ = '0';
+          *dst++ = '0';
+          *dst++ = hex[c >> 4];
+          *dst++ = hex[c & 0x0F];
+        }
+      }
+      --budget;
+      ++i;
+    } else {
+      const std::size_t length = detail::utf8_sequence_length(in + i, n - i);
+      if (length == 0) {
+        if (budget < 3) break;
+        *dst++ = '\xEF';
+        *dst++ = '\xBF';
+        *dst++ = '\xBD';
+        budget -= 3;
+        ++report.invalid_utf8_replaced;
+        ++i;
+      } else {
+        if (budget < length) break;
+        std::memcpy(dst, in + i, length);
+        dst += length;
+        budget -= length;
+        i += length;
+      }
+    }
+  }
+  if (i < n) ++report.truncated_values;
+  out.commit_to(dst);
+}
+
+// Enough room for any number written below (a double in fixed notation: 309 digits
+// before the point, up to 767 significant digits after it is bounded by shortest form).
+inline constexpr std::size_t max_number_size = 400;
+
+// Writes an integer in decimal.
+template <class T>
+  requires std::is_integral_v<T>
+inline char* format_integer(char* out, T value) noexcept {
+  return std::to_chars(out, out + max_number_size, value).ptr;
+}
+
+// Writes a finite number as Rust's Display does (the original's to_string): the shortest
+// digits that round-trip, never an exponent: 1.0 → "1", 2666.67 → "2666.67".
+// NaN and infinities become "NaN", "inf" and "-inf", as Rust prints them.
+template <class T>
+  requires std::is_floating_point_v<T>
+inline char* format_display(char* out, T value) noexcept {
+  if (std::isnan(value)) return std::copy_n("NaN", 3, out);
+  if (std::isinf(value)) return value > 0 ? std::copy_n("inf", 3, out) : std::copy_n("-inf", 4, out);
+  return std::to_chars(out, out + max_number_size, value, std::chars_format::fixed).ptr;
+}
+
+// Writes a finite number as a JSON number, shortest round-trip form (exponent allowed).
+template <class T>
+  requires std::is_floating_point_v<T>
+inline char* format_json_number(char* out, T value) noexcept {
+  return std::to_chars(out, out + max_number_size, value).ptr;
+}
+
+}  // namespace json
+}  // namespace onefuzz::telemetry

@@ -1,0 +1,342 @@
+// Defines the two serializers of every event: full (every field, for the user's instance)
+// and central (only central fields, for the central instance), generated with Boost.Hana
+// from the event's fields. The central serializer's code never reads an instance-only
+// member: those fields are filtered out at compile time, before any code is generated.
+#pragma once
+
+#include <onefuzz/telemetry/envelope.hpp>
+#include <onefuzz/telemetry/event.hpp>
+#include <onefuzz/telemetry/json.hpp>
+
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/string.hpp>
+
+#include <cstring>
+#include <string_view>
+
+namespace onefuzz::telemetry {
+
+// How values are written into a payload.
+enum class encoding {
+  // Every value is a string property, numbers formatted as the original's Rust
+  // to_string (1.0 → "1"), so existing queries over customDimensions keep working.
+  onefuzz_compatible,
+  // Integers and floating point go to `measurements` as JSON numbers; the rest are
+  // string properties. NaN and infinities are left out and counted.
+  typed,
+};
+
+// The write_report of each payload written by write_both.
+struct pair_report {
+  write_report full;
+  write_report central;
+};
+
+namespace detail {
+
+// `,"name":"` and `,"name":` for each field, built at compile time from the Hana name.
+template <class Name>
+struct member_keys;
+template <char... Cs>
+struct member_keys<boost::hana::string<Cs...>> {
+  static constexpr char string_key[] = {',', '"', Cs..., '"', ':', '"'};
+  static constexpr char number_key[] = {',', '"', Cs..., '"', ':'};
+};
+
+// Joins compile-time strings into one array (no terminator), so each constant run of an
+// envelope is one memcpy.
+template <std::size_t N>
+struct joined {
+  char text[N];
+  static constexpr std::size_t size = N;
+};
+template <const std::string_view&... Parts>
+inline constexpr auto join = [] {
+  joined<(Parts.size() + ...)> out{};
+  std::size_t at = 0;
+  ((std::copy(Parts.begin(), Parts.end(), out.text + at), at += Parts.size()), ...);
+  return out;
+}();
+
+inline constexpr std::string_view event_head_start =
+    R"(","name":"Microsoft.ApplicationInsights.Event","sampleRate":100.0,)"
+    R"("data":{"baseType":"EventData","baseData":{"ver":2,"name":")";
+inline constexpr std::string_view metric_head_start =
+    R"(","name":"Microsoft.ApplicationInsights.Metric","sampleRate":100.0,)"
+    R"("data":{"baseType":"MetricData","baseData":{"ver":2,"metrics":[{"name":")";
+inline constexpr std::string_view event_head_end = R"(","properties":)";
+inline constexpr std::string_view metric_head_end = R"(","kind":0,"value":1.0,"count":1}],"properties":)";
+
+template <class E>
+struct event_heads {
+  static constexpr std::string_view name = E::event_name;
+  static constexpr auto event = join<event_head_start, name, event_head_end>;
+  static constexpr auto metric = join<metric_head_start, name, metric_head_end>;
+};
+
+enum class section { properties, measurements };
+
+template <encoding Enc, class V>
+constexpr section section_of() {
+  using plain = unwrap_optional_t<V>;
+  if constexpr (Enc == encoding::typed && (integer_value<plain> || floating_value<plain>)) {
+    return section::measurements;
+  } else {
+    return section::properties;
+  }
+}
+
+// Where one payload (full or central) is being written.
+struct target {
+  output_buffer& out;
+  write_report& report;
+  std::size_t section_start = 0;
+};
+
+// Opens a section ("properties": or "measurements":). Members are written as ,"k":v; the
+// first comma is turned into '{' on close, so no per-member branch is needed.
+inline void open_section(target& t, std::string_view key) {
+  t.out.append(key);
+  t.section_start = t.out.size();
+}
+inline void close_section(target& t) {
+  if (t.out.size() == t.section_start) {
+    t.out.append("{}", 2);
+  } else {
+    t.out.set(t.section_start, '{');
+    t.out.push_back('}');
+  }
+}
+
+template <std::size_t KeySize>
+inline void write_rendered(target& t, const char (&key)[KeySize], const char* value,
+                           std::size_t size, bool quoted) {
+  char* dst = t.out.reserve(KeySize + size + 1);
+  std::memcpy(dst, key, KeySize);
+  dst += KeySize;
+  std::memcpy(dst, value, size);
+  dst += size;
+  if (quoted) *dst++ = '"';
+  t.out.commit_to(dst);
+}
+
+template <std::size_t KeySize>
+inline void write_text(target& t, const char (&key)[KeySize], std::string_view text) {
+  t.out.append(key, KeySize);
+  json::write_escaped(t.out, text, max_property_value_size, t.report);
+  t.out.push_back('"');
+}
+
+template <class V>
+inline std::string_view text_of(const V& value) {
+  if constexpr (std::same_as<V, std::filesystem::path>) {
+    return value.native();
+  } else if constexpr (std::is_pointer_v<V>) {
+    return value == nullptr ? std::string_view{} : std::string_view{value};
+  } else {
+    return std::string_view{value};
+  }
+}
+
+// Writes one member to the full and/or central target. Values are formatted once and
+// copied to both, so a central field costs one formatting, not two.
+template <encoding Enc, class Name, bool ToFull, bool ToCentral, class V>
+inline void write_member(target& full, target& central, const V& value) {
+  using keys = member_keys<Name>;
+  if constexpr (is_optional_v<V>) {
+    if (value.has_value()) write_member<Enc, Name, ToFull, ToCentral>(full, central, *value);
+  } else if constexpr (reviewed_value<V>) {
+    if constexpr (ToFull) write_text(full, keys::string_key, value.full_value());
+    if constexpr (ToCentral) write_text(central, keys::string_key, value.central_projection());
+  } else if constexpr (text_value<V>) {
+    static_assert(!ToCentral, "onefuzz::telemetry: free text reached a central serializer");
+    write_text(full, keys::string_key, text_of(value));
+  } else {
+    char scratch[json::max_number_size];
+    const char* text = scratch;
+    std::size_t size = 0;
+    bool quoted = true;
+    bool omit = false;
+    if constexpr (std::same_as<V, bool>) {
+      text = value ? "true" : "false";
+      size = value ? 4 : 5;
+    } else if constexpr (integer_value<V>) {
+      size = static_cast<std::size_t>(json::format_integer(scratch, value) - scratch);
+      quoted = Enc == encoding::onefuzz_compatible;
+    } else if constexpr (floating_value<V>) {
+      if constexpr (Enc == encoding::onefuzz_compatible) {
+        size = static_cast<std::size_t>(json::format_display(scratch, value) - scratch);
+      } else if (std::isfinite(value)) {
+        size = static_cast<std::size_t>(json::format_json_number(scratch, value) - scratch);
+        quoted = false;
+      } else {
+        omit = true;
+      }
+    } else if constexpr (wire_enum<V>) {
+      const std::string_view name = wire_name(value);
+      if (!name.empty()) {
+        text = name.data();
+        size = name.size();
+      } else {
+        // No wire name: send the number so nothing is lost, and count it.
+        size = static_cast<std::size_t>(
+            json::format_integer(scratch, static_cast<std::underlying_type_t<V>>(value)) - scratch);
+        if constexpr (ToFull) ++full.report.out_of_range_enums;
+        if constexpr (ToCentral) ++central.report.out_of_range_enums;
+      }
+    } else if constexpr (id_value<V>) {
+      value.format_to(scratch);
+      size = uuid::text_size;
+    } else if constexpr (std::same_as<V, version>) {
+      text = value.view().data();
+      size = value.view().size();
+    }
+    if (omit) {
+      if constexpr (ToFull) ++full.report.non_finite_omitted;
+      if constexpr (ToCentral) ++central.report.non_finite_omitted;
+      return;
+    }
+    if (quoted) {
+      if constexpr (ToFull) write_rendered(full, keys::string_key, text, size, true);
+      if constexpr (ToCentral) write_rendered(central, keys::string_key, text, size, true);
+    } else {
+      if constexpr (ToFull) write_rendered(full, keys::number_key, text, size, false);
+      if constexpr (ToCentral) write_rendered(central, keys::number_key, text, size, false);
+    }
+  }
+}
+
+// Writes the members of s that belong to section Sec, skipping the names that Shadow (the
+// event, when s is the context) has: a field of the event wins over a context property.
+template <encoding Enc, section Sec, bool ToFull, bool ToCentral, class Shadow, class S>
+inline void write_members(target& full, target& central, const S& s) {
+  boost::hana::for_each(boost::hana::accessors<S>(), [&](const auto& pair) {
+    using name = std::remove_cvref_t<decltype(boost::hana::first(pair))>;
+    using field = member_type_t<S, std::remove_cvref_t<decltype(pair)>>;
+    constexpr bool shadowed = [] {
+      if constexpr (std::is_void_v<Shadow>) return false;
+      else return has_field<Shadow>(name_view<name>());
+    }();
+    if constexpr (!shadowed && section_of<Enc, typename field::value_type>() == Sec) {
+      constexpr bool to_central = ToCentral && field::sharing == sharing::central;
+      if constexpr (ToFull || to_central) {
+        write_member<Enc, name, ToFull, to_central>(full, central, boost::hana::second(pair)(s).get());
+      }
+    }
+  });
+}
+
+template <encoding Enc, section Sec, bool ToFull, bool ToCentral, class E, class C>
+inline void write_section(target& full, target& central, std::string_view key, const E& event,
+                          const C& context) {
+  if constexpr (ToFull) open_section(full, key);
+  if constexpr (ToCentral) open_section(central, key);
+  write_members<Enc, Sec, ToFull, ToCentral, void>(full, central, event);
+  write_members<Enc, Sec, ToFull, ToCentral, E>(full, central, context);
+  if constexpr (ToFull) close_section(full);
+  if constexpr (ToCentral) close_section(central);
+}
+
+template <class Head>
+inline void write_head(target& t, std::string_view prefix, const char* time, const Head& head) {
+  char* dst = t.out.reserve(prefix.size() + timestamp_size + Head::size);
+  std::memcpy(dst, prefix.data(), prefix.size());
+  dst += prefix.size();
+  std::memcpy(dst, time, timestamp_size);
+  dst += timestamp_size;
+  std::memcpy(dst, head.text, Head::size);
+  t.out.commit_to(dst + Head::size);
+}
+
+enum class payload { event, metric };
+
+// Writes one envelope per enabled target; the single code path behind every entry point.
+template <payload Kind, encoding Enc, bool ToFull, bool ToCentral, class E, class C>
+inline void write_payloads(target& full, std::string_view full_prefix, target& central,
+                           std::string_view central_prefix, timestamp time, const E& event,
+                           const C& context) {
+  static_assert(event_check<E> && event_check<C>);
+  char formatted_time[timestamp_size];
+  format_timestamp(formatted_time, time);
+  const auto& head = []() -> const auto& {
+    if constexpr (Kind == payload::event) return event_heads<E>::event;
+    else return event_heads<E>::metric;
+  }();
+  if constexpr (ToFull) write_head(full, full_prefix, formatted_time, head);
+  if constexpr (ToCentral) write_head(central, central_prefix, formatted_time, head);
+  // A metric has no measurements map, so its properties always use the string encoding.
+  constexpr encoding property_encoding = Kind == payload::metric ? encoding::onefuzz_compatible : Enc;
+  write_section<property_encoding, section::properties, ToFull, ToCentral>(full, central, "",
+                                                                          event, context);
+  if constexpr (Kind == payload::event && Enc == encoding::typed) {
+    write_section<Enc, section::measurements, ToFull, ToCentral>(full, central, R"(,"measurements":)",
+                                                                 event, context);
+  }
+  if constexpr (ToFull) full.out.append("}}}", 3);
+  if constexpr (ToCentral) central.out.append("}}}", 3);
+}
+
+}  // namespace detail
+
+// Appends the full envelope of event (every field, plus the context's properties) to out.
+template <encoding Enc = encoding::onefuzz_compatible, telemetry_event E,
+          telemetry_context C = no_context>
+write_report write_full(output_buffer& out, const full_envelope& destination, timestamp time,
+                        const E& event, const C& context = {}) {
+  write_report report;
+  detail::target full{out, report};
+  detail::write_payloads<detail::payload::event, Enc, true, false>(full, destination.prefix(), full,
+                                                                   {}, time, event, context);
+  return report;
+}
+
+// Appends the central envelope of event (central fields and context properties only).
+template <encoding Enc = encoding::onefuzz_compatible, telemetry_event E,
+          telemetry_context C = no_context>
+write_report write_central(output_buffer& out, const central_envelope& destination,
+                           timestamp time, const E& event, const C& context = {}) {
+  write_report report;
+  detail::target central{out, report};
+  detail::write_payloads<detail::payload::event, Enc, false, true>(
+      central, {}, central, destination.prefix(), time, event, context);
+  return report;
+}
+
+// Appends both envelopes in one pass, each value formatted once.
+template <encoding Enc = encoding::onefuzz_compatible, telemetry_event E,
+          telemetry_context C = no_context>
+pair_report write_both(output_buffer& full_out, const full_envelope& full_destination,
+                       output_buffer& central_out, const central_envelope& central_destination,
+                       timestamp time, const E& event, const C& context = {}) {
+  pair_report reports;
+  detail::target full{full_out, reports.full};
+  detail::target central{central_out, reports.central};
+  detail::write_payloads<detail::payload::event, Enc, true, true>(
+      full, full_destination.prefix(), central, central_destination.prefix(), time, event, context);
+  return reports;
+}
+
+// Appends the full metric twin of event: a customMetric named after it, value 1.0, with
+// the event's fields as string properties (reference §1.3).
+template <telemetry_event E, telemetry_context C = no_context>
+write_report write_metric_full(output_buffer& out, const full_envelope& destination,
+                               timestamp time, const E& event, const C& context = {}) {
+  write_report report;
+  detail::target full{out, report};
+  detail::write_payloads<detail::payload::metric, encoding::onefuzz_compatible, true, false>(
+      full, destination.prefix(), full, {}, time, event, context);
+  return report;
+}
+
+// Appends the central metric twin of event (central fields only).
+template <telemetry_event E, telemetry_context C = no_context>
+write_report write_metric_central(output_buffer& out, const central_envelope& destination,
+                                  timestamp time, const E& event, const C& context = {}) {
+  write_report report;
+  detail::target central{out, report};
+  detail::write_payloads<detail::payload::metric, encoding::onefuzz_compatible, false, true>(
+      central, {}, central, destination.prefix(), time, event, context);
+  return report;
+}
+
+}  // namespace onefuzz::telemetry
