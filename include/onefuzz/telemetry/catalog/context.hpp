@@ -1,0 +1,119 @@
+// Defines the per-process context of each OneFuzz program (the original's set_property,
+// reference §1.2): the properties merged into every event that program sends.
+#pragma once
+
+#include <onefuzz/telemetry/catalog/ids.hpp>
+#include <onefuzz/telemetry/event.hpp>
+#include <onefuzz/telemetry/role.hpp>
+#include <onefuzz/telemetry/version.hpp>
+
+#include <boost/hana/adapt_struct.hpp>
+#include <boost/hana/tuple.hpp>
+#include <boost/hana/type.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+// The contexts are plain aggregates adapted with BOOST_HANA_ADAPT_STRUCT (not
+// BOOST_HANA_DEFINE_STRUCT, which has no room for a default member initializer), so that
+// `role` defaults to the right program: `task_context{.job_id = ..., ...}` is an agent
+// context without saying so. detail::aggregate_arity checks below that the adapted list
+// names every member, so a member added without adapting it fails to compile.
+namespace onefuzz::telemetry::catalog {
+
+// onefuzz-task in managed mode (role agent; Config::run). All central except scaleset_id,
+// the VMSS name, which is instance-only (§1.1) and present only when the machine belongs
+// to a scaleset.
+struct task_context {
+  central<catalog::job_id> job_id;
+  central<catalog::task_id> task_id;
+  central<catalog::machine_id> machine_id;
+  central<telemetry::version> version;
+  central<catalog::instance_id> instance_id;
+  central<telemetry::role> role{telemetry::role::agent};
+  instance_only<std::optional<catalog::scaleset_name>> scaleset_id;
+};
+
+// onefuzz-agent, the node supervisor (role supervisor; onefuzz-agent main.rs). Same rule
+// for scaleset_id as task_context.
+struct supervisor_context {
+  central<catalog::instance_id> instance_id;
+  central<catalog::machine_id> machine_id;
+  central<telemetry::version> version;
+  central<telemetry::role> role{telemetry::role::supervisor};
+  instance_only<std::optional<catalog::scaleset_name>> scaleset_id;
+};
+
+// The proxy manager (role proxy; proxy-manager config.rs). The Azure region is
+// instance-only (§1.1: Region is not shared).
+struct proxy_context {
+  instance_only<std::string> region;
+  central<telemetry::version> version;
+  central<catalog::instance_id> instance_id;
+  central<telemetry::role> role{telemetry::role::proxy};
+};
+
+// The service's own context for the state-change events (service_events.hpp). The
+// original's service set no context properties (reference §1.4, §1.5); this is the
+// agent's common set minus what a service has not got (machine, job, task).
+struct service_context {
+  central<catalog::instance_id> instance_id;
+  central<telemetry::version> version;
+  central<telemetry::role> role{telemetry::role::service};
+};
+
+namespace detail {
+
+// Converts to any attributed field and nothing else, so that T{any_attributed{}...} is
+// well-formed exactly up to T's number of members.
+struct any_attributed {
+  template <attributed_field F>
+  operator F() const;  // declared only: used in unevaluated requires-expressions
+};
+
+template <class T, class... Seen>
+constexpr std::size_t aggregate_arity() {
+  if constexpr (requires { T{Seen{}..., any_attributed{}}; }) {
+    return aggregate_arity<T, Seen..., any_attributed>();
+  } else {
+    return sizeof...(Seen);
+  }
+}
+
+}  // namespace detail
+
+}  // namespace onefuzz::telemetry::catalog
+
+BOOST_HANA_ADAPT_STRUCT(onefuzz::telemetry::catalog::task_context, job_id, task_id, machine_id,
+                        version, instance_id, role, scaleset_id);
+BOOST_HANA_ADAPT_STRUCT(onefuzz::telemetry::catalog::supervisor_context, instance_id, machine_id,
+                        version, role, scaleset_id);
+BOOST_HANA_ADAPT_STRUCT(onefuzz::telemetry::catalog::proxy_context, region, version, instance_id,
+                        role);
+BOOST_HANA_ADAPT_STRUCT(onefuzz::telemetry::catalog::service_context, instance_id, version, role);
+
+namespace onefuzz::telemetry::catalog {
+
+namespace detail {
+// True when C is a well-formed context whose adapted list names all of its members.
+template <class C>
+constexpr bool context_is_complete() {
+  return event_check<C> && aggregate_arity<C>() == fields_of<C>.size();
+}
+}  // namespace detail
+
+static_assert(detail::context_is_complete<task_context>(),
+              "task_context: every member must be listed in BOOST_HANA_ADAPT_STRUCT");
+static_assert(detail::context_is_complete<supervisor_context>(),
+              "supervisor_context: every member must be listed in BOOST_HANA_ADAPT_STRUCT");
+static_assert(detail::context_is_complete<proxy_context>(),
+              "proxy_context: every member must be listed in BOOST_HANA_ADAPT_STRUCT");
+static_assert(detail::context_is_complete<service_context>(),
+              "service_context: every member must be listed in BOOST_HANA_ADAPT_STRUCT");
+
+// Every context type, for code that iterates the catalog.
+inline constexpr auto context_types =
+    boost::hana::tuple_t<task_context, supervisor_context, proxy_context, service_context>;
+
+}  // namespace onefuzz::telemetry::catalog
