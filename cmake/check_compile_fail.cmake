@@ -9,9 +9,12 @@ execute_process(
 if(result EQUAL 0)
   message(FATAL_ERROR "compile-fail: ${SOURCE} compiled, but it must be rejected")
 endif()
-if(NOT output MATCHES "${ERROR_REGEX}")
-  message(FATAL_ERROR
-    "compile-fail: ${SOURCE} was rejected, but not with the expected message\n"
-    "expected (regex): ${ERROR_REGEX}\ncompiler output:\n${output}")
-endif()
-message(STATUS "rejected as expected: ${ERROR_REGEX}")
+string(REPLACE "@@" ";" expected "${ERROR_REGEX}")
+foreach(regex IN LISTS expected)
+  if(NOT output MATCHES "${regex}")
+    message(FATAL_ERROR
+      "compile-fail: ${SOURCE} was rejected, but not with the expected message\n"
+      "expected (regex): ${regex}\ncompiler output:\n${output}")
+  endif()
+  message(STATUS "rejected as expected: ${regex}")
+endforeach()

@@ -4,9 +4,9 @@
 #                    [TIMEOUT <seconds>])
 #     One Catch2 executable registered as one CTest test named <name>.
 #
-#   onefuzz_expect_compile_error(<name> SOURCE <file> ERROR <regex>)
+#   onefuzz_expect_compile_error(<name> SOURCE <file> ERROR <regex> [<regex>...])
 #     A CTest test labelled `compile-fail` that compiles <file> and passes only when the
-#     compiler rejects it with output matching <regex>.
+#     compiler rejects it with output matching every <regex>.
 find_package(Catch2 2 REQUIRED)
 
 add_library(onefuzz_test_main STATIC "${PROJECT_SOURCE_DIR}/tests/support/catch_main.cpp")
@@ -32,7 +32,8 @@ endfunction()
 # project's own code, straight from the test (no nested build, so tests can run in
 # parallel), with -fsyntax-only: templates are still instantiated, so static_asserts fire.
 function(onefuzz_expect_compile_error name)
-  cmake_parse_arguments(arg "" "SOURCE;ERROR" "" ${ARGN})
+  cmake_parse_arguments(arg "" "SOURCE" "ERROR" ${ARGN})
+  list(JOIN arg_ERROR "@@" arg_ERROR)
   if(NOT IS_ABSOLUTE "${arg_SOURCE}")
     set(arg_SOURCE "${CMAKE_CURRENT_SOURCE_DIR}/${arg_SOURCE}")
   endif()

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <onefuzz/telemetry/json.hpp>
+#include <onefuzz/telemetry/limits.hpp>
 #include <onefuzz/telemetry/role.hpp>
 #include <onefuzz/telemetry/version.hpp>
 
@@ -17,11 +18,6 @@
 namespace onefuzz::telemetry {
 
 using timestamp = std::chrono::system_clock::time_point;
-
-// Tag value limits (reference §2, context tag keys).
-inline constexpr std::size_t max_role_instance_size = 256;
-inline constexpr std::size_t max_device_id_size = 1024;
-inline constexpr std::size_t max_instrumentation_key_size = 40;
 
 // How the user's own instance is addressed and tagged.
 struct envelope_options {

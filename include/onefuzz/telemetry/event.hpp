@@ -12,6 +12,7 @@
 // Every member carries a sharing attribute; its C++ name is its wire name.
 #pragma once
 
+#include <onefuzz/telemetry/limits.hpp>
 #include <onefuzz/telemetry/sharing.hpp>
 
 #include <boost/hana/accessors.hpp>
@@ -33,12 +34,6 @@
 #include <utility>
 
 namespace onefuzz::telemetry {
-
-// Service limits (reference: Application Insights limits): names are checked at compile
-// time, values are cut at run time.
-inline constexpr std::size_t max_event_name_size = 512;
-inline constexpr std::size_t max_property_name_size = 150;
-inline constexpr std::size_t max_property_value_size = 8192;
 
 // A struct whose members are all declared with BOOST_HANA_DEFINE_STRUCT.
 template <class T>

@@ -1,0 +1,18 @@
+// Defines the Application Insights ingestion limits the library enforces (reference §3).
+#pragma once
+
+#include <cstddef>
+
+namespace onefuzz::telemetry {
+
+// Checked at compile time on event and field names.
+inline constexpr std::size_t max_event_name_size = 512;
+inline constexpr std::size_t max_property_name_size = 150;
+// Values are cut to this many bytes of UTF-8 at a character boundary, and counted.
+inline constexpr std::size_t max_property_value_size = 8192;
+// Tag values (context tag keys).
+inline constexpr std::size_t max_role_instance_size = 256;
+inline constexpr std::size_t max_device_id_size = 1024;
+inline constexpr std::size_t max_instrumentation_key_size = 40;
+
+}  // namespace onefuzz::telemetry

@@ -1,0 +1,12 @@
+#include <onefuzz/telemetry.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+namespace tel = onefuzz::telemetry;
+// An optional string is still free text.
+struct my_event {
+  static constexpr std::string_view event_name = "my_event";
+  BOOST_HANA_DEFINE_STRUCT(my_event, (tel::central<std::optional<std::string>>, path));
+};
