@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages this project needs; quick and quiet when all are present.
+#   tools/setup.sh          what the library, the demo and the tests need
+#   tools/setup.sh --full   also clang and its sanitizer/fuzzer runtime (the test suite)
+set -euo pipefail
+
+packages=(g++ cmake ninja-build git libboost1.81-dev libboost-json1.81-dev
+          libcurl4-openssl-dev zlib1g-dev catch2 libbenchmark-dev)
+if [[ "${1:-}" == "--full" ]]; then
+  # clang++ builds, sanitizers and libFuzzer targets.
+  packages+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup: these packages are missing: ${missing[*]}" >&2
+  echo "setup: run this script as root, or: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
