@@ -11,6 +11,7 @@ find_package(Catch2 2 REQUIRED)
 
 add_library(onefuzz_test_main STATIC "${PROJECT_SOURCE_DIR}/tests/support/catch_main.cpp")
 target_link_libraries(onefuzz_test_main PUBLIC Catch2::Catch2)
+target_compile_features(onefuzz_test_main PUBLIC cxx_std_20)
 
 function(onefuzz_add_test name)
   cmake_parse_arguments(arg "" "TIMEOUT" "SOURCES;LABELS;LIBRARIES" ${ARGN})
