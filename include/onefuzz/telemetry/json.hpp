@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -127,6 +128,19 @@ inline constexpr auto byte_class = [] {
   return table;
 }();
 
+// Eight bytes at a time (SWAR): a mask with the high bit set in each byte of word that
+// needs care (a control character, '"', '\\' or a byte >= 0x80). Bytes above the first
+// such byte may be flagged falsely (a borrow); the lowest flagged byte is always exact,
+// which is all the caller uses.
+constexpr std::uint64_t special_bytes_mask(std::uint64_t word) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t highs = 0x8080808080808080u;
+  auto zero_bytes = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
+  const std::uint64_t control = (word - 0x20 * ones) & ~word & highs;
+  return control | zero_bytes(word ^ ('"' * ones)) | zero_bytes(word ^ ('\\' * ones)) |
+         (word & highs);
+}
+
 }  // namespace detail
 
 // Writes text as the inside of a JSON string: quotes, backslashes and control characters
@@ -136,11 +150,41 @@ inline void write_escaped(output_buffer& out, std::string_view text, std::size_t
                           write_report& report) {
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
-  // An input byte becomes at most 6 output bytes (\u001f); U+FFFD takes 3 for 1.
-  char* dst = out.reserve(6 * std::min(n, max_bytes + 4));
+  // An input byte becomes at most 6 output bytes (\u001f); U+FFFD takes 3 for 1. The 8
+  // spare bytes let the fast path below store a whole word wherever it stands.
+  char* dst = out.reserve(6 * std::min(n, max_bytes + 4) + 8);
   std::size_t budget = max_bytes;
   std::size_t i = 0;
   while (i < n) {
+    // Most text is plain ASCII: copy it a word (8 bytes) at a time, up to the first byte
+    // that needs care. The last bytes come from the word that ends the text, shifted
+    // down, so a tail costs one word as well (its zero fill counts as needing care).
+    if constexpr (std::endian::native == std::endian::little) {
+      for (;;) {
+        const std::size_t left = n - i;
+        std::uint64_t word;
+        std::size_t take = 8;
+        if (left >= 8) {
+          std::memcpy(&word, in + i, 8);
+        } else if (left > 0 && n >= 8) {
+          std::memcpy(&word, in + n - 8, 8);
+          word >>= 8 * (8 - left);
+          take = left;
+        } else {
+          break;
+        }
+        if (budget < take) break;
+        std::memcpy(dst, &word, 8);
+        const std::uint64_t special = detail::special_bytes_mask(word);
+        const std::size_t plain =
+            special == 0 ? take : std::min(take, static_cast<std::size_t>(std::countr_zero(special)) / 8);
+        dst += plain;
+        i += plain;
+        budget -= plain;
+        if (plain != take) break;
+      }
+      if (i == n) break;
+    }
     const unsigned char c = in[i];
     const std::uint8_t kind = detail::byte_class[c];
     if (kind == 0) {
@@ -193,6 +237,33 @@ inline void write_escaped(output_buffer& out, std::string_view text, std::size_t
   out.commit_to(dst);
 }
 
+namespace detail {
+// "00" to "ff": the two lowercase hex digits of each byte value, so a byte is one 2-byte copy.
+inline constexpr auto hex_pairs = [] {
+  constexpr char digits[] = "0123456789abcdef";
+  std::array<char, 512> table{};
+  for (std::size_t byte = 0; byte < 256; ++byte) {
+    table[2 * byte] = digits[byte >> 4];
+    table[2 * byte + 1] = digits[byte & 0x0F];
+  }
+  return table;
+}();
+}  // namespace detail
+
+// Size of a uuid's text form.
+inline constexpr std::size_t uuid_text_size = 36;
+
+// Writes 16 bytes as a uuid's text, lowercase and hyphenated 8-4-4-4-12 (what
+// uuid::format_to writes), one table copy per byte instead of two digit look-ups.
+inline void format_uuid(char* out, const std::uint8_t* bytes) noexcept {
+  constexpr std::uint8_t at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+  for (std::size_t i = 0; i < 16; ++i) std::memcpy(out + at[i], &detail::hex_pairs[2 * bytes[i]], 2);
+  out[8] = '-';
+  out[13] = '-';
+  out[18] = '-';
+  out[23] = '-';
+}
+
 // Enough room for any number written below (a double in fixed notation: 309 digits
 // before the point, up to 767 significant digits after it is bounded by shortest form).
 inline constexpr std::size_t max_number_size = 400;
@@ -204,6 +275,59 @@ inline char* format_integer(char* out, T value) noexcept {
   return std::to_chars(out, out + max_number_size, value).ptr;
 }
 
+namespace detail {
+
+inline constexpr double exact_powers_of_10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+// The fast path of format_display for the common case, a double with few significant
+// digits (2666.67, 41.8236, 100): writes value (finite, >= 0) in its shortest round-trip
+// fixed form, byte for byte what std::to_chars writes, and returns the end; returns
+// nullptr when the value needs more digits (0.1 + 0.2) or is 2^51 or more.
+//
+// Why it is exact: take the most decimals d <= 15 with P = value * 10^d < 2^51. A decimal
+// m / 10^d reads back as value only if it lies within half an ulp of value, so
+// |m - P| <= ulp(value) * 10^d / 2 <= P * 2^-53 < 1/4, and the computed product is within
+// P * 2^-53 < 1/4 of P too: the nearest integer to the computed product is the only
+// candidate. m and 10^d are exact doubles, so m / 10^d is rounded once, as a parser rounds
+// the decimal: it equals value exactly when the decimal reads back. Any shorter form with
+// d' < d decimals is also m / 10^d (m ending in d - d' zeros), so stripping m's trailing
+// zeros gives the shortest form, and it is unique, so no tie-break is needed.
+inline char* format_few_decimals(char* out, double value) noexcept {
+  constexpr double limit = 2251799813685248.0;  // 2^51
+  int decimals = 15;
+  while (decimals >= 0 && !(value * exact_powers_of_10[decimals] < limit)) --decimals;
+  if (decimals < 0) return nullptr;  // 2^51 or more
+  // value * 10^d + 0.5 is exact below 2^51 and truncation rounds it to the nearest integer.
+  auto mantissa = static_cast<std::uint64_t>(value * exact_powers_of_10[decimals] + 0.5);
+  if (static_cast<double>(mantissa) / exact_powers_of_10[decimals] != value) return nullptr;
+  // Strip the trailing zeros (at most 15) in steps of 8, 4, 2 and 1 digits.
+  auto strip = [&](int digits, std::uint64_t power) {
+    if (decimals >= digits && mantissa % power == 0) {
+      mantissa /= power;
+      decimals -= digits;
+    }
+  };
+  strip(8, 100000000);
+  strip(4, 10000);
+  strip(2, 100);
+  strip(1, 10);
+  char digits[20];
+  const auto count = static_cast<int>(std::to_chars(digits, digits + sizeof digits, mantissa).ptr - digits);
+  if (decimals == 0) return std::copy_n(digits, count, out);
+  if (count > decimals) {  // 2666.67
+    out = std::copy_n(digits, count - decimals, out);
+    *out++ = '.';
+    return std::copy_n(digits + (count - decimals), decimals, out);
+  }
+  *out++ = '0';  // 0.0000001: zeros between the point and the digits
+  *out++ = '.';
+  out = std::fill_n(out, decimals - count, '0');
+  return std::copy_n(digits, count, out);
+}
+
+}  // namespace detail
+
 // Writes a finite number as Rust's Display does (the original's to_string): the shortest
 // digits that round-trip, never an exponent: 1.0 → "1", 2666.67 → "2666.67".
 // NaN and infinities become "NaN", "inf" and "-inf", as Rust prints them.
@@ -212,6 +336,12 @@ template <class T>
 inline char* format_display(char* out, T value) noexcept {
   if (std::isnan(value)) return std::copy_n("NaN", 3, out);
   if (std::isinf(value)) return value > 0 ? std::copy_n("inf", 3, out) : std::copy_n("-inf", 4, out);
+  if constexpr (std::is_same_v<T, double>) {
+    char* const start = out;
+    if (std::signbit(value)) *out++ = '-';
+    if (char* end = detail::format_few_decimals(out, std::fabs(value))) return end;
+    out = start;
+  }
   return std::to_chars(out, out + max_number_size, value, std::chars_format::fixed).ptr;
 }
 

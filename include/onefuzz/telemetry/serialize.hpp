@@ -185,7 +185,11 @@ inline void write_member(target& full, target& central, const V& value) {
         if constexpr (ToCentral) ++central.report.out_of_range_enums;
       }
     } else if constexpr (id_value<V>) {
-      value.format_to(scratch);
+      const uuid& id = [&]() -> const uuid& {
+        if constexpr (std::same_as<V, uuid>) return value;
+        else return value.value();
+      }();
+      json::format_uuid(scratch, id.bytes().data());
       size = uuid::text_size;
     } else if constexpr (std::same_as<V, version>) {
       text = value.view().data();
