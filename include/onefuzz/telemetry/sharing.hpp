@@ -31,9 +31,7 @@ class field_storage {
   constexpr field_storage() = default;
 
   template <class U>
-    requires std::constructible_from<T, U&&> &&
-             (!std::derived_from<std::remove_cvref_t<U>, field_storage>)
-  constexpr field_storage(U&& value) : value_(std::forward<U>(value)) {}
+  constexpr field_storage(std::in_place_t, U&& value) : value_(std::forward<U>(value)) {}
 
   template <class U>
     requires std::assignable_from<T&, U&&> &&
@@ -93,7 +91,17 @@ class central : public detail::field_storage<T> {
 
  public:
   static constexpr telemetry::sharing sharing = telemetry::sharing::central;
-  using detail::field_storage<T>::field_storage;
+
+  constexpr central() = default;
+
+  // Explicit exactly when T's own constructor is, so a designated initialiser cannot
+  // bypass an explicit constructor (`{.job = uuid{...}}` must not make a job_id). Written
+  // here rather than inherited: g++ 12 drops explicit(bool) on inherited constructors.
+  template <class U>
+    requires std::constructible_from<T, U&&> &&
+             (!std::derived_from<std::remove_cvref_t<U>, detail::field_storage<T>>)
+  constexpr explicit(!std::is_convertible_v<U&&, T>) central(U&& value)
+      : detail::field_storage<T>(std::in_place, std::forward<U>(value)) {}
   using detail::field_storage<T>::operator=;
 };
 
@@ -108,7 +116,17 @@ class instance_only : public detail::field_storage<T> {
 
  public:
   static constexpr telemetry::sharing sharing = telemetry::sharing::instance_only;
-  using detail::field_storage<T>::field_storage;
+
+  constexpr instance_only() = default;
+
+  // Explicit exactly when T's own constructor is, so a designated initialiser cannot
+  // bypass an explicit constructor (`{.job = uuid{...}}` must not make a job_id). Written
+  // here rather than inherited: g++ 12 drops explicit(bool) on inherited constructors.
+  template <class U>
+    requires std::constructible_from<T, U&&> &&
+             (!std::derived_from<std::remove_cvref_t<U>, detail::field_storage<T>>)
+  constexpr explicit(!std::is_convertible_v<U&&, T>) instance_only(U&& value)
+      : detail::field_storage<T>(std::in_place, std::forward<U>(value)) {}
   using detail::field_storage<T>::operator=;
 };
 
