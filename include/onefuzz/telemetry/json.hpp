@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -15,6 +16,7 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 
 namespace onefuzz::telemetry {
 
@@ -40,6 +42,12 @@ class output_buffer {
   // A pointer to at least n writable bytes after the content; commit() what was written.
   [[nodiscard]] char* reserve(std::size_t n) {
     if (capacity_ - size_ < n) grow(size_ + n);
+    return data_.get() + size_;
+  }
+  // The end of the content, without the capacity check: for a writer that reserve()d room
+  // for at least n more bytes beforehand (a run of members bounded at compile time).
+  [[nodiscard]] char* reserved_tail([[maybe_unused]] std::size_t n) noexcept {
+    assert(capacity_ - size_ >= n && "output_buffer::reserved_tail: reserve() the room first");
     return data_.get() + size_;
   }
   void commit(std::size_t n) noexcept { size_ += n; }
@@ -253,11 +261,42 @@ inline constexpr auto hex_pairs = [] {
 // Size of a uuid's text form.
 inline constexpr std::size_t uuid_text_size = 36;
 
+namespace detail {
+// Eight hex digits of four bytes, in memory order, for a little-endian store: each byte is
+// spread to two bytes holding a nibble each, then each nibble becomes '0'-'9' or 'a'-'f'.
+constexpr std::uint64_t hex_digits_of(std::uint32_t four_bytes) noexcept {
+  std::uint64_t x = four_bytes;  // first byte lowest
+  x = (x | (x << 16)) & 0x0000FFFF0000FFFFu;
+  x = (x | (x << 8)) & 0x00FF00FF00FF00FFu;
+  // Each 16-bit lane holds one byte; put its high nibble first (in the lower byte).
+  x = ((x >> 4) | (x << 8)) & 0x0F0F0F0F0F0F0F0Fu;
+  const std::uint64_t letters = ((x + 0x0606060606060606u) >> 4) & 0x0101010101010101u;
+  return x + 0x3030303030303030u + letters * ('a' - '0' - 10);
+}
+}  // namespace detail
+
 // Writes 16 bytes as a uuid's text, lowercase and hyphenated 8-4-4-4-12 (what
-// uuid::format_to writes), one table copy per byte instead of two digit look-ups.
+// uuid::format_to writes), four bytes per word operation.
 inline void format_uuid(char* out, const std::uint8_t* bytes) noexcept {
-  constexpr std::uint8_t at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
-  for (std::size_t i = 0; i < 16; ++i) std::memcpy(out + at[i], &detail::hex_pairs[2 * bytes[i]], 2);
+  if constexpr (std::endian::native == std::endian::little) {
+    // Where the digits of each pair of bytes go: 8-4-4-4-12 with the hyphens skipped.
+    constexpr std::size_t at[8] = {0, 4, 9, 14, 19, 24, 28, 32};
+    std::uint32_t groups[4];
+    std::memcpy(groups, bytes, 16);
+    for (std::size_t i = 0; i < 4; ++i) {
+      const std::uint64_t digits = detail::hex_digits_of(groups[i]);
+      const auto first = static_cast<std::uint32_t>(digits);
+      const auto second = static_cast<std::uint32_t>(digits >> 32);
+      std::memcpy(out + at[2 * i], &first, 4);
+      std::memcpy(out + at[2 * i + 1], &second, 4);
+    }
+  } else {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((std::memcpy(out + 2 * I + (I >= 4) + (I >= 6) + (I >= 8) + (I >= 10),
+                    &detail::hex_pairs[2 * bytes[I]], 2)),
+       ...);
+    }(std::make_index_sequence<16>{});
+  }
   out[8] = '-';
   out[13] = '-';
   out[18] = '-';
@@ -268,11 +307,84 @@ inline void format_uuid(char* out, const std::uint8_t* bytes) noexcept {
 // before the point, up to 767 significant digits after it is bounded by shortest form).
 inline constexpr std::size_t max_number_size = 400;
 
+namespace detail {
+
+// "00" to "99": two decimal digits per entry, so each pair of digits is one 2-byte copy.
+inline constexpr auto decimal_pairs = [] {
+  std::array<char, 200> table{};
+  for (std::size_t i = 0; i < 100; ++i) {
+    table[2 * i] = static_cast<char>('0' + i / 10);
+    table[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return table;
+}();
+
+// 10^n for n >= 1, and 0 for n = 0 so that 0 counts as one digit.
+inline constexpr std::uint64_t decimal_thresholds[] = {
+    0,
+    10u,
+    100u,
+    1000u,
+    10000u,
+    100000u,
+    1000000u,
+    10000000u,
+    100000000u,
+    1000000000u,
+    10000000000u,
+    100000000000u,
+    1000000000000u,
+    10000000000000u,
+    100000000000000u,
+    1000000000000000u,
+    10000000000000000u,
+    100000000000000000u,
+    1000000000000000000u,
+    10000000000000000000u};
+
+// The number of decimal digits of value: an estimate from its bit width (1233 / 4096 is
+// just above log10(2)), corrected by one comparison.
+constexpr int decimal_digits(std::uint64_t value) noexcept {
+  const int estimate = (std::bit_width(value) * 1233) >> 12;
+  return estimate + (value >= decimal_thresholds[estimate] ? 1 : 0);
+}
+
+// Writes value in decimal, two digits per step from the end, and returns the end; what
+// std::to_chars writes, without its generic digit counting loop.
+inline char* format_decimal(char* out, std::uint64_t value) noexcept {
+  char* const end = out + decimal_digits(value);
+  char* at = end;
+  while (value >= 100) {
+    at -= 2;
+    std::memcpy(at, &decimal_pairs[2 * (value % 100)], 2);
+    value /= 100;
+  }
+  if (value >= 10) {
+    std::memcpy(at - 2, &decimal_pairs[2 * value], 2);
+  } else {
+    at[-1] = static_cast<char>('0' + value);
+  }
+  return end;
+}
+
+}  // namespace detail
+
 // Writes an integer in decimal.
 template <class T>
   requires std::is_integral_v<T>
 inline char* format_integer(char* out, T value) noexcept {
-  return std::to_chars(out, out + max_number_size, value).ptr;
+  if constexpr (sizeof(T) > sizeof(std::uint64_t)) {
+    return std::to_chars(out, out + max_number_size, value).ptr;  // __int128
+  } else {
+    if constexpr (std::is_signed_v<T>) {
+      if (value < 0) {
+        *out++ = '-';
+        // The magnitude in unsigned arithmetic, so the most negative value does not overflow.
+        return detail::format_decimal(out, 0 - static_cast<std::uint64_t>(value));
+      }
+    }
+    return detail::format_decimal(out, static_cast<std::uint64_t>(value));
+  }
 }
 
 namespace detail {
@@ -313,7 +425,7 @@ inline char* format_few_decimals(char* out, double value) noexcept {
   strip(2, 100);
   strip(1, 10);
   char digits[20];
-  const auto count = static_cast<int>(std::to_chars(digits, digits + sizeof digits, mantissa).ptr - digits);
+  const auto count = static_cast<int>(format_decimal(digits, mantissa) - digits);
   if (decimals == 0) return std::copy_n(digits, count, out);
   if (count > decimals) {  // 2666.67
     out = std::copy_n(digits, count - decimals, out);

@@ -8,11 +8,18 @@
 #include <onefuzz/telemetry/event.hpp>
 #include <onefuzz/telemetry/json.hpp>
 
-#include <boost/hana/for_each.hpp>
+#include <boost/hana/at.hpp>
+#include <boost/hana/length.hpp>
 #include <boost/hana/string.hpp>
+#include <boost/hana/unpack.hpp>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <string_view>
+#include <utility>
 
 namespace onefuzz::telemetry {
 
@@ -109,18 +116,6 @@ inline void close_section(target& t) {
 }
 
 template <std::size_t KeySize>
-inline void write_rendered(target& t, const char (&key)[KeySize], const char* value,
-                           std::size_t size, bool quoted) {
-  char* dst = t.out.reserve(KeySize + size + 1);
-  std::memcpy(dst, key, KeySize);
-  dst += KeySize;
-  std::memcpy(dst, value, size);
-  dst += size;
-  if (quoted) *dst++ = '"';
-  t.out.commit_to(dst);
-}
-
-template <std::size_t KeySize>
 inline void write_text(target& t, const char (&key)[KeySize], std::string_view text) {
   t.out.append(key, KeySize);
   json::write_escaped(t.out, text, max_property_value_size, t.report);
@@ -138,8 +133,69 @@ inline std::string_view text_of(const V& value) {
   }
 }
 
-// Writes one member to the full and/or central target. Values are formatted once and
-// copied to both, so a central field costs one formatting, not two.
+// The most bytes a fixed-size value takes once rendered (0 for text, whose size depends on
+// the value; write_escaped reserves room for it itself).
+template <class V>
+constexpr std::size_t max_value_size() {
+  if constexpr (std::same_as<V, bool>) {
+    return 5;
+  } else if constexpr (integer_value<V>) {
+    return std::numeric_limits<V>::digits10 + 2;  // every digit and a sign
+  } else if constexpr (floating_value<V>) {
+    return json::max_number_size;
+  } else if constexpr (wire_enum<V>) {
+    // Out of range, the number is sent instead of a name.
+    std::size_t longest = std::numeric_limits<std::underlying_type_t<V>>::digits10 + 2;
+    for (auto name : wire_names_of<V>.names) longest = std::max(longest, name.size());
+    return longest;
+  } else if constexpr (id_value<V>) {
+    return uuid::text_size;
+  } else if constexpr (std::same_as<V, version>) {
+    return version::max_size;
+  } else {
+    return 0;
+  }
+}
+
+template <class V>
+inline constexpr bool is_text_member_v =
+    text_value<unwrap_optional_t<V>> || reviewed_value<unwrap_optional_t<V>>;
+
+// The most bytes a fixed-size member takes in a payload: ,"name":"value"
+template <class Name, class V>
+constexpr std::size_t max_member_size() {
+  return sizeof(member_keys<Name>::string_key) + max_value_size<unwrap_optional_t<V>>() + 1;
+}
+
+// For each field of S, the room to reserve in a payload before writing it when it starts a
+// run of fixed-size fields (0 elsewhere): one reserve covers the whole run, so its members
+// are written without a capacity check each. A text field that the payload gets ends a
+// run, since its size is known only at run time. Fields a section leaves out are counted
+// anyway: reserving too much costs nothing once the buffer has grown.
+template <class S, bool Central>
+inline constexpr auto run_reservations = boost::hana::unpack(
+    boost::hana::accessors<S>(), [](auto... pairs) {
+      constexpr std::size_t count = sizeof...(pairs);
+      constexpr std::array<bool, count> written{
+          (!Central || member_type_t<S, decltype(pairs)>::sharing == sharing::central)...};
+      constexpr std::array<bool, count> text{
+          is_text_member_v<typename member_type_t<S, decltype(pairs)>::value_type>...};
+      constexpr std::array<std::size_t, count> bound{
+          max_member_size<std::remove_cvref_t<decltype(boost::hana::first(pairs))>,
+                          typename member_type_t<S, decltype(pairs)>::value_type>()...};
+      std::array<std::size_t, count> reservations{};
+      std::size_t rest_of_run = 0;
+      for (std::size_t i = count; i-- > 0;) {
+        if (written[i] && text[i]) rest_of_run = 0;
+        else if (written[i]) rest_of_run += bound[i];
+        const bool starts_run = i == 0 || (written[i - 1] && text[i - 1]);
+        reservations[i] = starts_run ? rest_of_run : 0;
+      }
+      return reservations;
+    });
+
+// Writes one member to the full and/or central target. Values are formatted once: a
+// central field costs one formatting, not two.
 template <encoding Enc, class Name, bool ToFull, bool ToCentral, class V>
 inline void write_member(target& full, target& central, const V& value) {
   using keys = member_keys<Name>;
@@ -152,35 +208,41 @@ inline void write_member(target& full, target& central, const V& value) {
     static_assert(!ToCentral, "onefuzz::telemetry: free text reached a central serializer");
     write_text(full, keys::string_key, text_of(value));
   } else {
-    char scratch[json::max_number_size];
-    const char* text = scratch;
-    std::size_t size = 0;
-    bool quoted = true;
-    bool omit = false;
+    // A fixed-size value is rendered with its key straight into the first payload that
+    // takes it, in the room its run reserved, then copied whole to the other payload (the
+    // keys are the same). Only typed numbers go unquoted.
+    constexpr bool quoted = !(Enc == encoding::typed && (integer_value<V> || floating_value<V>));
+    const auto& key = []() -> const auto& {
+      if constexpr (quoted) return keys::string_key;
+      else return keys::number_key;
+    }();
+    constexpr std::size_t room = max_member_size<Name, V>();
+    target& first = ToFull ? full : central;
+    char* const start = first.out.reserved_tail(room);
+    std::memcpy(start, key, sizeof key);
+    char* end = start + sizeof key;
     if constexpr (std::same_as<V, bool>) {
-      text = value ? "true" : "false";
-      size = value ? 4 : 5;
+      end = value ? std::copy_n("true", 4, end) : std::copy_n("false", 5, end);
     } else if constexpr (integer_value<V>) {
-      size = static_cast<std::size_t>(json::format_integer(scratch, value) - scratch);
-      quoted = Enc == encoding::onefuzz_compatible;
+      end = json::format_integer(end, value);
     } else if constexpr (floating_value<V>) {
       if constexpr (Enc == encoding::onefuzz_compatible) {
-        size = static_cast<std::size_t>(json::format_display(scratch, value) - scratch);
+        end = json::format_display(end, value);
       } else if (std::isfinite(value)) {
-        size = static_cast<std::size_t>(json::format_json_number(scratch, value) - scratch);
-        quoted = false;
+        end = json::format_json_number(end, value);
       } else {
-        omit = true;
+        // Left out: nothing is committed, so the key written above is dropped too.
+        if constexpr (ToFull) ++full.report.non_finite_omitted;
+        if constexpr (ToCentral) ++central.report.non_finite_omitted;
+        return;
       }
     } else if constexpr (wire_enum<V>) {
       const std::string_view name = wire_name(value);
       if (!name.empty()) {
-        text = name.data();
-        size = name.size();
+        end = std::copy_n(name.data(), name.size(), end);
       } else {
         // No wire name: send the number so nothing is lost, and count it.
-        size = static_cast<std::size_t>(
-            json::format_integer(scratch, static_cast<std::underlying_type_t<V>>(value)) - scratch);
+        end = json::format_integer(end, static_cast<std::underlying_type_t<V>>(value));
         if constexpr (ToFull) ++full.report.out_of_range_enums;
         if constexpr (ToCentral) ++central.report.out_of_range_enums;
       }
@@ -189,45 +251,55 @@ inline void write_member(target& full, target& central, const V& value) {
         if constexpr (std::same_as<V, uuid>) return value;
         else return value.value();
       }();
-      json::format_uuid(scratch, id.bytes().data());
-      size = uuid::text_size;
+      json::format_uuid(end, id.bytes().data());
+      end += uuid::text_size;
     } else if constexpr (std::same_as<V, version>) {
-      text = value.view().data();
-      size = value.view().size();
+      end = std::copy_n(value.view().data(), value.view().size(), end);
     }
-    if (omit) {
-      if constexpr (ToFull) ++full.report.non_finite_omitted;
-      if constexpr (ToCentral) ++central.report.non_finite_omitted;
-      return;
-    }
-    if (quoted) {
-      if constexpr (ToFull) write_rendered(full, keys::string_key, text, size, true);
-      if constexpr (ToCentral) write_rendered(central, keys::string_key, text, size, true);
-    } else {
-      if constexpr (ToFull) write_rendered(full, keys::number_key, text, size, false);
-      if constexpr (ToCentral) write_rendered(central, keys::number_key, text, size, false);
+    if constexpr (quoted) *end++ = '"';
+    first.out.commit_to(end);
+    if constexpr (ToFull && ToCentral) {
+      const auto size = static_cast<std::size_t>(end - start);
+      std::memcpy(central.out.reserved_tail(room), start, size);
+      central.out.commit(size);
     }
   }
 }
 
-// Writes the members of s that belong to section Sec, skipping the names that Shadow (the
-// event, when s is the context) has: a field of the event wins over a context property.
+// Writes field I of s if it belongs to section Sec and is not shadowed (Shadow is the
+// event when s is the context: a field of the event wins over a context property), after
+// reserving for the run of fixed-size fields that starts at I, if one does.
+template <encoding Enc, section Sec, bool ToFull, bool ToCentral, class Shadow, std::size_t I,
+          class S>
+inline void write_field(target& full, target& central, const S& s) {
+  if constexpr (ToFull && run_reservations<S, false>[I] != 0) {
+    (void)full.out.reserve(run_reservations<S, false>[I]);
+  }
+  if constexpr (ToCentral && run_reservations<S, true>[I] != 0) {
+    (void)central.out.reserve(run_reservations<S, true>[I]);
+  }
+  const auto pair = boost::hana::at_c<I>(boost::hana::accessors<S>());
+  using name = std::remove_cvref_t<decltype(boost::hana::first(pair))>;
+  using field = member_type_t<S, std::remove_cvref_t<decltype(pair)>>;
+  constexpr bool shadowed = [] {
+    if constexpr (std::is_void_v<Shadow>) return false;
+    else return has_field<Shadow>(name_view<name>());
+  }();
+  if constexpr (!shadowed && section_of<Enc, typename field::value_type>() == Sec) {
+    constexpr bool to_central = ToCentral && field::sharing == sharing::central;
+    if constexpr (ToFull || to_central) {
+      write_member<Enc, name, ToFull, to_central>(full, central, boost::hana::second(pair)(s).get());
+    }
+  }
+}
+
+// Writes the members of s that belong to section Sec, in declaration order.
 template <encoding Enc, section Sec, bool ToFull, bool ToCentral, class Shadow, class S>
 inline void write_members(target& full, target& central, const S& s) {
-  boost::hana::for_each(boost::hana::accessors<S>(), [&](const auto& pair) {
-    using name = std::remove_cvref_t<decltype(boost::hana::first(pair))>;
-    using field = member_type_t<S, std::remove_cvref_t<decltype(pair)>>;
-    constexpr bool shadowed = [] {
-      if constexpr (std::is_void_v<Shadow>) return false;
-      else return has_field<Shadow>(name_view<name>());
-    }();
-    if constexpr (!shadowed && section_of<Enc, typename field::value_type>() == Sec) {
-      constexpr bool to_central = ToCentral && field::sharing == sharing::central;
-      if constexpr (ToFull || to_central) {
-        write_member<Enc, name, ToFull, to_central>(full, central, boost::hana::second(pair)(s).get());
-      }
-    }
-  });
+  constexpr std::size_t count = decltype(boost::hana::length(boost::hana::accessors<S>()))::value;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (write_field<Enc, Sec, ToFull, ToCentral, Shadow, I>(full, central, s), ...);
+  }(std::make_index_sequence<count>{});
 }
 
 template <encoding Enc, section Sec, bool ToFull, bool ToCentral, class E, class C>
