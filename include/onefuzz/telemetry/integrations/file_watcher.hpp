@@ -1,0 +1,254 @@
+// Defines file_watcher: inotify on the crash, input and crash-dump directories, reporting
+// each new file by name as new_result, new_coverage or new_crashdump (the original's
+// syncdir monitor), with a poll() loop that stop() ends at once.
+#pragma once
+
+#include <onefuzz/telemetry/catalog/agent_events.hpp>
+#include <onefuzz/telemetry/integrations/event_sink.hpp>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace onefuzz::telemetry::integrations {
+
+// Which OneFuzz directory a file appeared in, which decides the event.
+enum class watched_directory {
+  crashes,     // new_result  (libFuzzer artifact_prefix, AFL crashes, generator crashes)
+  inputs,      // new_coverage (the corpus a fuzzer adds to)
+  crashdumps,  // new_crashdump (PR #2793)
+};
+
+// A directory to watch and what its files mean.
+struct watch_target {
+  std::filesystem::path directory;
+  watched_directory kind = watched_directory::crashes;
+};
+
+// A file that was completely written into, or moved into, a watched directory.
+struct file_event {
+  watched_directory kind = watched_directory::crashes;
+  std::string name;  // the file name only, never the directory (the event's `path`)
+};
+
+struct file_watcher_options {
+  // Skip names starting with '.', as the original does for libFuzzer's and AFL's
+  // temporary and state files.
+  bool ignore_dotfiles = true;
+  // Create missing directories instead of failing. Off by default: a typo in a path
+  // would otherwise be watched forever without a single event.
+  bool create_missing = false;
+};
+
+// Counters of a watcher (all monotonic).
+struct file_watcher_statistics {
+  std::uint64_t files = 0;          // file events handed to the handler
+  std::uint64_t ignored = 0;        // dotfiles and directories skipped
+  std::uint64_t overflows = 0;      // IN_Q_OVERFLOW: the kernel dropped events (not recovered)
+  std::uint64_t watches_lost = 0;   // a watched directory was deleted or moved away
+};
+
+// Watches directories with inotify (IN_CLOSE_WRITE | IN_MOVED_TO: a file is reported once
+// it is complete, whether written in place or renamed into place) and calls a handler with
+// each new file's name. run() blocks in poll() on the inotify descriptor and an eventfd, so
+// stop() from any thread (or a signal handler) ends it at once.
+class file_watcher {
+ public:
+  // Opens inotify and watches every target. Throws std::system_error naming the directory
+  // when one does not exist (unless create_missing), is not a directory, or cannot be
+  // watched; nothing is left open then.
+  explicit file_watcher(const std::vector<watch_target>& targets, file_watcher_options options = {})
+      : options_(options) {
+    inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (inotify_fd_ < 0) throw_errno("inotify_init1 failed");
+    stop_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (stop_fd_ < 0) {
+      const int error = errno;
+      close_all();
+      throw_errno("eventfd failed", error);
+    }
+    try {
+      for (const auto& target : targets) add(target);
+    } catch (...) {
+      close_all();
+      throw;
+    }
+  }
+
+  file_watcher(const file_watcher&) = delete;
+  file_watcher& operator=(const file_watcher&) = delete;
+
+  ~file_watcher() { close_all(); }
+
+  // Calls handler(const file_event&) for each new file until stop(); returns at once if
+  // stop() was already called. Events that were queued before run() are delivered too, so
+  // a file written between construction and run() is not missed. Exceptions from the
+  // handler propagate (the watcher stays usable). Throws std::system_error if poll or read
+  // fail for a reason other than EINTR.
+  template <class Handler>
+    requires std::invocable<Handler&, const file_event&>
+  void run(Handler&& handler) {
+    alignas(inotify_event) char buffer[16 * (sizeof(inotify_event) + NAME_MAX + 1)];
+    pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    while (!stopped_.load(std::memory_order_acquire)) {
+      const int ready = ::poll(fds, 2, -1);
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        throw_errno("poll failed");
+      }
+      if (fds[1].revents != 0) return;
+      if ((fds[0].revents & POLLIN) == 0) continue;
+      for (;;) {
+        const ssize_t got = ::read(inotify_fd_, buffer, sizeof buffer);
+        if (got < 0) {
+          if (errno == EINTR) continue;
+          if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+          throw_errno("read from inotify failed");
+        }
+        if (got == 0) break;
+        dispatch(buffer, static_cast<std::size_t>(got), handler);
+        if (stopped_.load(std::memory_order_acquire)) return;
+      }
+    }
+  }
+
+  // Makes run() return promptly (now, or at once if it has not started). Thread-safe and
+  // async-signal-safe (an atomic store and a write to an eventfd). Idempotent.
+  void stop() noexcept {
+    stopped_.store(true, std::memory_order_release);
+    const std::uint64_t one = 1;
+    // The eventfd counter cannot overflow from a few writes; a failed write still leaves
+    // `stopped_` set, which run() checks after every batch.
+    [[maybe_unused]] const auto written = ::write(stop_fd_, &one, sizeof one);
+  }
+
+  [[nodiscard]] file_watcher_statistics statistics() const noexcept {
+    return {files_.load(std::memory_order_relaxed), ignored_.load(std::memory_order_relaxed),
+            overflows_.load(std::memory_order_relaxed), watches_lost_.load(std::memory_order_relaxed)};
+  }
+
+ private:
+  [[noreturn]] static void throw_errno(const std::string& what, int error = errno) {
+    throw std::system_error(error, std::generic_category(), "onefuzz::telemetry::integrations::file_watcher: " + what);
+  }
+
+  void add(const watch_target& target) {
+    const auto& dir = target.directory;
+    std::error_code ec;
+    if (options_.create_missing) std::filesystem::create_directories(dir, ec);
+    if (ec) throw_errno("cannot create '" + dir.string() + "'", ec.value());
+    // IN_ONLYDIR makes a regular file fail with ENOTDIR instead of being watched.
+    const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
+                                       IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR | IN_DELETE_SELF | IN_MOVE_SELF);
+    if (wd < 0) {
+      const int error = errno;
+      if (error == ENOENT) {
+        throw_errno("directory '" + dir.string() + "' does not exist (create it first, or set create_missing)", error);
+      }
+      throw_errno("cannot watch '" + dir.string() + "'", error);
+    }
+    watches_[wd] = target.kind;
+  }
+
+  template <class Handler>
+  void dispatch(const char* buffer, std::size_t size, Handler& handler) {
+    std::size_t at = 0;
+    while (at + sizeof(inotify_event) <= size) {
+      inotify_event header;
+      std::memcpy(&header, buffer + at, sizeof header);
+      const char* name_start = buffer + at + sizeof(inotify_event);
+      at += sizeof(inotify_event) + header.len;
+      if (header.mask & IN_Q_OVERFLOW) {
+        overflows_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      if (header.mask & IN_IGNORED) {
+        // The kernel removed the watch (directory deleted or its file system unmounted).
+        if (watches_.erase(header.wd) != 0) watches_lost_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      if (header.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+        if (header.mask & IN_MOVE_SELF) {
+          // A moved directory keeps its watch, but its path no longer is what was asked
+          // for; stop watching it so nothing is reported under the wrong meaning.
+          ::inotify_rm_watch(inotify_fd_, header.wd);
+        }
+        continue;
+      }
+      const auto watch = watches_.find(header.wd);
+      if (watch == watches_.end() || header.len == 0) continue;
+      // The name is NUL-padded to len bytes.
+      const std::string_view name(name_start, ::strnlen(name_start, header.len));
+      if ((header.mask & IN_ISDIR) || name.empty() || (options_.ignore_dotfiles && name.front() == '.')) {
+        ignored_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      files_.fetch_add(1, std::memory_order_relaxed);
+      handler(file_event{watch->second, std::string{name}});
+    }
+  }
+
+  void close_all() noexcept {
+    if (inotify_fd_ >= 0) ::close(inotify_fd_);
+    if (stop_fd_ >= 0) ::close(stop_fd_);
+    inotify_fd_ = -1;
+    stop_fd_ = -1;
+  }
+
+  file_watcher_options options_;
+  int inotify_fd_ = -1;
+  int stop_fd_ = -1;
+  std::map<int, watched_directory> watches_;  // run()'s thread only, after construction
+  std::atomic<bool> stopped_{false};
+  std::atomic<std::uint64_t> files_{0};
+  std::atomic<std::uint64_t> ignored_{0};
+  std::atomic<std::uint64_t> overflows_{0};
+  std::atomic<std::uint64_t> watches_lost_{0};
+};
+
+// Sends the catalog event for a new file: new_result for crashes, new_coverage for inputs,
+// new_crashdump for crash dumps, each with the file name as `path` (instance-only; the
+// central instance gets the bare event name).
+template <class Sink>
+  requires event_sink_for<Sink, catalog::new_result> && event_sink_for<Sink, catalog::new_coverage> &&
+           event_sink_for<Sink, catalog::new_crashdump>
+void send_file_event(Sink& sink, const file_event& event) {
+  switch (event.kind) {
+    case watched_directory::crashes: {
+      catalog::new_result out;
+      out.path = event.name;
+      sink(out);
+      return;
+    }
+    case watched_directory::inputs: {
+      catalog::new_coverage out;
+      out.path = event.name;
+      sink(out);
+      return;
+    }
+    case watched_directory::crashdumps: {
+      catalog::new_crashdump out;
+      out.path = event.name;
+      sink(out);
+      return;
+    }
+  }
+}
+
+}  // namespace onefuzz::telemetry::integrations
