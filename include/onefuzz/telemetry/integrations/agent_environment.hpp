@@ -1,0 +1,63 @@
+// Defines read_agent_environment: the ids an env-configured agent takes from
+// ONEFUZZ_INSTANCE_ID, ONEFUZZ_MACHINE_ID and ONEFUZZ_SCALESET_NAME (StaticConfig::from_env).
+#pragma once
+
+#include <onefuzz/telemetry/catalog/ids.hpp>
+#include <onefuzz/telemetry/integrations/detail/numbers.hpp>
+#include <onefuzz/telemetry/result.hpp>
+#include <onefuzz/telemetry/transport/environment.hpp>
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace onefuzz::telemetry::integrations {
+
+// What the environment says; a variable that is unset or blank leaves its member empty.
+struct agent_environment {
+  std::optional<catalog::instance_id> instance_id;    // ONEFUZZ_INSTANCE_ID
+  std::optional<catalog::machine_id> machine_id;      // ONEFUZZ_MACHINE_ID (wins over resolve_machine_id)
+  std::optional<catalog::scaleset_name> scaleset_name; // ONEFUZZ_SCALESET_NAME (sent instance-only)
+};
+
+namespace detail {
+
+// The trimmed value of `name`, or nothing when it is unset or blank.
+inline std::optional<std::string> non_blank(const transport::getenv_fn& lookup, const char* name) {
+  if (!lookup) return std::nullopt;
+  const char* raw = lookup(name);
+  if (raw == nullptr) return std::nullopt;
+  const std::string_view value = trim(raw);
+  if (value.empty()) return std::nullopt;
+  return std::string{value};
+}
+
+template <class Id>
+parse_result<std::optional<Id>> id_from(const transport::getenv_fn& lookup, const char* name) {
+  const auto text = non_blank(lookup, name);
+  if (!text) return std::optional<Id>{};
+  auto id = Id::parse(*text);
+  // The message names the variable and the rule, not the value.
+  if (!id) return parse_error{std::string{"read_agent_environment: "} + name + " is not a GUID (" + id.error().message + ")"};
+  return std::optional<Id>{*id};
+}
+
+}  // namespace detail
+
+// Reads the three variables through `lookup` (std::getenv by default; tests pass their own).
+// A set variable that does not parse is an error naming it: an agent must not report under
+// an id nobody chose.
+inline parse_result<agent_environment> read_agent_environment(const transport::getenv_fn& lookup = &std::getenv) {
+  agent_environment out;
+  auto instance = detail::id_from<catalog::instance_id>(lookup, "ONEFUZZ_INSTANCE_ID");
+  if (!instance) return instance.error();
+  out.instance_id = *instance;
+  auto machine = detail::id_from<catalog::machine_id>(lookup, "ONEFUZZ_MACHINE_ID");
+  if (!machine) return machine.error();
+  out.machine_id = *machine;
+  out.scaleset_name = detail::non_blank(lookup, "ONEFUZZ_SCALESET_NAME");
+  return out;
+}
+
+}  // namespace onefuzz::telemetry::integrations
