@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -142,8 +144,15 @@ constexpr void civil_from_days(std::int64_t days, std::int64_t& year, unsigned& 
 // Size of a formatted timestamp: 2024-05-01T12:34:56.789Z
 inline constexpr std::size_t timestamp_size = 24;
 
-// Writes time as ISO 8601 UTC with milliseconds and a trailing Z (years 0000-9999).
-constexpr void format_timestamp(char* out, timestamp time) noexcept {
+namespace detail {
+
+// Days since 1970-01-01 and milliseconds into that day (UTC).
+struct day_and_time {
+  std::int64_t days;
+  unsigned milliseconds;
+};
+
+constexpr day_and_time split_timestamp(timestamp time) noexcept {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
   std::int64_t days = ms / 86400000;
   std::int64_t rest = ms % 86400000;
@@ -151,35 +160,74 @@ constexpr void format_timestamp(char* out, timestamp time) noexcept {
     rest += 86400000;
     --days;
   }
+  return {days, static_cast<unsigned>(rest)};
+}
+
+// Two digits of value (0-99), from the table of digit pairs.
+constexpr void two_digits(char* at, unsigned value) noexcept {
+  at[0] = json::detail::decimal_pairs[2 * value];
+  at[1] = json::detail::decimal_pairs[2 * value + 1];
+}
+
+// Writes the date part, 2024-05-01T (11 characters; years 0000-9999).
+constexpr void format_date(char* out, std::int64_t days) noexcept {
   std::int64_t year = 0;
   unsigned month = 0;
   unsigned day = 0;
-  detail::civil_from_days(days, year, month, day);
+  civil_from_days(days, year, month, day);
   if (year < 0) year = 0;
   if (year > 9999) year = 9999;
-  auto two = [&](char* at, unsigned value) {
-    at[0] = static_cast<char>('0' + value / 10);
-    at[1] = static_cast<char>('0' + value % 10);
-  };
   const auto y = static_cast<unsigned>(year);
-  two(out, y / 100);
-  two(out + 2, y % 100);
+  two_digits(out, y / 100);
+  two_digits(out + 2, y % 100);
   out[4] = '-';
-  two(out + 5, month);
+  two_digits(out + 5, month);
   out[7] = '-';
-  two(out + 8, day);
+  two_digits(out + 8, day);
   out[10] = 'T';
-  const auto seconds_of_day = static_cast<unsigned>(rest / 1000);
-  two(out + 11, seconds_of_day / 3600);
-  out[13] = ':';
-  two(out + 14, seconds_of_day / 60 % 60);
-  out[16] = ':';
-  two(out + 17, seconds_of_day % 60);
-  out[19] = '.';
-  const auto millis = static_cast<unsigned>(rest % 1000);
-  out[20] = static_cast<char>('0' + millis / 100);
-  two(out + 21, millis % 100);
-  out[23] = 'Z';
+}
+
+// Writes the time of day, 12:34:56.789Z (13 characters).
+constexpr void format_time_of_day(char* out, unsigned milliseconds) noexcept {
+  const unsigned seconds = milliseconds / 1000;
+  two_digits(out, seconds / 3600);
+  out[2] = ':';
+  two_digits(out + 3, seconds / 60 % 60);
+  out[5] = ':';
+  two_digits(out + 6, seconds % 60);
+  out[8] = '.';
+  const unsigned millis = milliseconds % 1000;
+  out[9] = static_cast<char>('0' + millis / 100);
+  two_digits(out + 10, millis % 100);
+  out[12] = 'Z';
+}
+
+inline constexpr std::size_t date_size = 11;
+
+}  // namespace detail
+
+// Writes time as ISO 8601 UTC with milliseconds and a trailing Z (years 0000-9999).
+constexpr void format_timestamp(char* out, timestamp time) noexcept {
+  const auto [days, milliseconds] = detail::split_timestamp(time);
+  detail::format_date(out, days);
+  detail::format_time_of_day(out + detail::date_size, milliseconds);
+}
+
+// Writes what format_timestamp writes, with the date part kept per thread: a sender's
+// events share a day, so the calendar arithmetic runs once a day, not once an event.
+inline void format_timestamp_cached(char* out, timestamp time) noexcept {
+  struct cached_date {
+    std::int64_t days = std::numeric_limits<std::int64_t>::min();
+    char text[detail::date_size] = {};
+  };
+  thread_local cached_date cache;
+  const auto [days, milliseconds] = detail::split_timestamp(time);
+  if (days != cache.days) {
+    detail::format_date(cache.text, days);
+    cache.days = days;
+  }
+  std::memcpy(out, cache.text, detail::date_size);
+  detail::format_time_of_day(out + detail::date_size, milliseconds);
 }
 
 }  // namespace onefuzz::telemetry

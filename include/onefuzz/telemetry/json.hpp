@@ -18,6 +18,10 @@
 #include <type_traits>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace onefuzz::telemetry {
 
 // A growable byte buffer for payloads. clear() keeps the capacity, so a buffer reused for
@@ -68,7 +72,9 @@ class output_buffer {
   void set(std::size_t at, char c) noexcept { data_[at] = c; }
 
  private:
-  void grow(std::size_t needed) {
+  // Out of line and cold: a buffer grows a few times in its life, so every reserve() in
+  // the writers stays a compare and a branch.
+  [[gnu::noinline, gnu::cold]] void grow(std::size_t needed) {
     std::size_t capacity = std::max<std::size_t>(capacity_ * 2, 256);
     while (capacity < needed) capacity *= 2;
     auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
@@ -137,16 +143,40 @@ inline constexpr auto byte_class = [] {
 }();
 
 // Eight bytes at a time (SWAR): a mask with the high bit set in each byte of word that
-// needs care (a control character, '"', '\\' or a byte >= 0x80). Bytes above the first
-// such byte may be flagged falsely (a borrow); the lowest flagged byte is always exact,
-// which is all the caller uses.
+// needs care. A byte's high bit ends up set when it is below 0x20 (word - 0x20 wraps), is
+// '"' or '\\' (its xor with them is 0, so minus 1 wraps), or is 0x80 or more (already set).
+// A borrow only carries up from a byte that is flagged itself, so bytes above the first
+// flagged one may be flagged falsely, but the lowest flagged byte is always exact, which
+// is all the callers use.
 constexpr std::uint64_t special_bytes_mask(std::uint64_t word) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101u;
-  constexpr std::uint64_t highs = 0x8080808080808080u;
-  auto zero_bytes = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
-  const std::uint64_t control = (word - 0x20 * ones) & ~word & highs;
-  return control | zero_bytes(word ^ ('"' * ones)) | zero_bytes(word ^ ('\\' * ones)) |
-         (word & highs);
+  return ((word - 0x20 * ones) | ((word ^ ('"' * ones)) - ones) | ((word ^ ('\\' * ones)) - ones) |
+          word) &
+         (0x80 * ones);
+}
+
+// Copies the run of plain ASCII bytes that starts at text[i] and ends by text[end] to dst,
+// a word at a time, and returns its length. Stores may reach 7 bytes past the run. The
+// last 1 to 7 bytes come from the word that ends at text[end], shifted down, so a tail is
+// one word too: its zero fill counts as needing care, which stops the run at end.
+// Little-endian only (the first byte in memory is the lowest).
+inline std::size_t copy_plain_run(char* dst, const unsigned char* text, std::size_t i,
+                                  std::size_t end) noexcept {
+  const std::size_t start = i;
+  std::uint64_t word;
+  for (; end - i >= 8; i += 8) {
+    std::memcpy(&word, text + i, 8);
+    std::memcpy(dst + (i - start), &word, 8);
+    if (const std::uint64_t special = special_bytes_mask(word); special != 0) {
+      return i - start + static_cast<std::size_t>(std::countr_zero(special)) / 8;
+    }
+  }
+  const std::size_t left = end - i;
+  if (left == 0 || end < 8) return i - start;
+  std::memcpy(&word, text + end - 8, 8);
+  word >>= 8 * (8 - left);
+  std::memcpy(dst + (i - start), &word, 8);
+  return i - start + static_cast<std::size_t>(std::countr_zero(special_bytes_mask(word))) / 8;
 }
 
 }  // namespace detail
@@ -164,33 +194,13 @@ inline void write_escaped(output_buffer& out, std::string_view text, std::size_t
   std::size_t budget = max_bytes;
   std::size_t i = 0;
   while (i < n) {
-    // Most text is plain ASCII: copy it a word (8 bytes) at a time, up to the first byte
-    // that needs care. The last bytes come from the word that ends the text, shifted
-    // down, so a tail costs one word as well (its zero fill counts as needing care).
+    // Most text is plain ASCII, copied a word at a time; a plain byte costs one byte of
+    // budget, so the run may go as far as the text or the budget does.
     if constexpr (std::endian::native == std::endian::little) {
-      for (;;) {
-        const std::size_t left = n - i;
-        std::uint64_t word;
-        std::size_t take = 8;
-        if (left >= 8) {
-          std::memcpy(&word, in + i, 8);
-        } else if (left > 0 && n >= 8) {
-          std::memcpy(&word, in + n - 8, 8);
-          word >>= 8 * (8 - left);
-          take = left;
-        } else {
-          break;
-        }
-        if (budget < take) break;
-        std::memcpy(dst, &word, 8);
-        const std::uint64_t special = detail::special_bytes_mask(word);
-        const std::size_t plain =
-            special == 0 ? take : std::min(take, static_cast<std::size_t>(std::countr_zero(special)) / 8);
-        dst += plain;
-        i += plain;
-        budget -= plain;
-        if (plain != take) break;
-      }
+      const std::size_t plain = detail::copy_plain_run(dst, in, i, i + std::min(n - i, budget));
+      dst += plain;
+      i += plain;
+      budget -= plain;
       if (i == n) break;
     }
     const unsigned char c = in[i];
@@ -258,45 +268,36 @@ inline constexpr auto hex_pairs = [] {
 }();
 }  // namespace detail
 
-// Size of a uuid's text form.
-inline constexpr std::size_t uuid_text_size = 36;
-
-namespace detail {
-// Eight hex digits of four bytes, in memory order, for a little-endian store: each byte is
-// spread to two bytes holding a nibble each, then each nibble becomes '0'-'9' or 'a'-'f'.
-constexpr std::uint64_t hex_digits_of(std::uint32_t four_bytes) noexcept {
-  std::uint64_t x = four_bytes;  // first byte lowest
-  x = (x | (x << 16)) & 0x0000FFFF0000FFFFu;
-  x = (x | (x << 8)) & 0x00FF00FF00FF00FFu;
-  // Each 16-bit lane holds one byte; put its high nibble first (in the lower byte).
-  x = ((x >> 4) | (x << 8)) & 0x0F0F0F0F0F0F0F0Fu;
-  const std::uint64_t letters = ((x + 0x0606060606060606u) >> 4) & 0x0101010101010101u;
-  return x + 0x3030303030303030u + letters * ('a' - '0' - 10);
-}
-}  // namespace detail
-
 // Writes 16 bytes as a uuid's text, lowercase and hyphenated 8-4-4-4-12 (what
-// uuid::format_to writes), four bytes per word operation.
+// uuid::format_to writes). With SSE2 (every x86-64) all 32 digits are made at once: split
+// each byte into its nibbles, interleave them, and add '0', or 'a' - 10 for nibbles above 9.
 inline void format_uuid(char* out, const std::uint8_t* bytes) noexcept {
-  if constexpr (std::endian::native == std::endian::little) {
-    // Where the digits of each pair of bytes go: 8-4-4-4-12 with the hyphens skipped.
-    constexpr std::size_t at[8] = {0, 4, 9, 14, 19, 24, 28, 32};
-    std::uint32_t groups[4];
-    std::memcpy(groups, bytes, 16);
-    for (std::size_t i = 0; i < 4; ++i) {
-      const std::uint64_t digits = detail::hex_digits_of(groups[i]);
-      const auto first = static_cast<std::uint32_t>(digits);
-      const auto second = static_cast<std::uint32_t>(digits >> 32);
-      std::memcpy(out + at[2 * i], &first, 4);
-      std::memcpy(out + at[2 * i + 1], &second, 4);
-    }
-  } else {
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((std::memcpy(out + 2 * I + (I >= 4) + (I >= 6) + (I >= 8) + (I >= 10),
-                    &detail::hex_pairs[2 * bytes[I]], 2)),
-       ...);
-    }(std::make_index_sequence<16>{});
-  }
+#if defined(__SSE2__)
+  const __m128i value = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
+  const __m128i low_nibble = _mm_set1_epi8(0x0F);
+  const __m128i high = _mm_and_si128(_mm_srli_epi16(value, 4), low_nibble);
+  const __m128i low = _mm_and_si128(value, low_nibble);
+  auto to_hex = [](__m128i nibbles) {
+    const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(nibbles, _mm_set1_epi8(9)),
+                                          _mm_set1_epi8('a' - '0' - 10));
+    return _mm_add_epi8(nibbles, _mm_add_epi8(_mm_set1_epi8('0'), letters));
+  };
+  char digits[32];
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(digits), to_hex(_mm_unpacklo_epi8(high, low)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + 16), to_hex(_mm_unpackhi_epi8(high, low)));
+  std::memcpy(out, digits, 8);
+  std::memcpy(out + 9, digits + 8, 4);
+  std::memcpy(out + 14, digits + 12, 4);
+  std::memcpy(out + 19, digits + 16, 4);
+  std::memcpy(out + 24, digits + 20, 12);
+#else
+  // Byte i goes to 2 * i plus the hyphens before it; unrolled at compile time.
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((std::memcpy(out + 2 * I + (I >= 4) + (I >= 6) + (I >= 8) + (I >= 10),
+                  &detail::hex_pairs[2 * bytes[I]], 2)),
+     ...);
+  }(std::make_index_sequence<16>{});
+#endif
   out[8] = '-';
   out[13] = '-';
   out[18] = '-';

@@ -315,13 +315,14 @@ inline void write_section(target& full, target& central, std::string_view key, c
 
 template <class Head>
 inline void write_head(target& t, std::string_view prefix, const char* time, const Head& head) {
-  char* dst = t.out.reserve(prefix.size() + timestamp_size + Head::size);
-  std::memcpy(dst, prefix.data(), prefix.size());
-  dst += prefix.size();
+  t.out.append(prefix);
+  // The rest has a size known at compile time. (Reserving for the prefix too, in one sum,
+  // made g++ -O3 imagine the sum wrapping around and warn, -Wstringop-overflow.)
+  constexpr std::size_t rest = timestamp_size + Head::size;
+  char* dst = t.out.reserve(rest);
   std::memcpy(dst, time, timestamp_size);
-  dst += timestamp_size;
-  std::memcpy(dst, head.text, Head::size);
-  t.out.commit_to(dst + Head::size);
+  std::memcpy(dst + timestamp_size, head.text, Head::size);
+  t.out.commit(rest);
 }
 
 enum class payload { event, metric };
@@ -333,7 +334,7 @@ inline void write_payloads(target& full, std::string_view full_prefix, target& c
                            const C& context) {
   static_assert(event_check<E> && event_check<C>);
   char formatted_time[timestamp_size];
-  format_timestamp(formatted_time, time);
+  format_timestamp_cached(formatted_time, time);
   const auto& head = []() -> const auto& {
     if constexpr (Kind == payload::event) return event_heads<E>::event;
     else return event_heads<E>::metric;
