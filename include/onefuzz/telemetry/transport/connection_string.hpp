@@ -12,6 +12,7 @@
 // the input, a value, or a key spelled by the user: a mistyped key may be a pasted secret.
 #pragma once
 
+#include <onefuzz/telemetry/transport/detail/loopback.hpp>
 #include <onefuzz/telemetry/transport/result.hpp>
 
 #include <algorithm>
@@ -122,33 +123,6 @@ inline result<void> check_instrumentation_key(std::string_view key) {
   return {};
 }
 
-// Strict dotted quad with the first octet 127; "127.1" and octal forms are not loopback here.
-constexpr bool is_ipv4_loopback(std::string_view host) noexcept {
-  int octets = 0;
-  int first = -1;
-  std::size_t i = 0;
-  while (true) {
-    std::size_t digits = 0;
-    int value = 0;
-    while (i < host.size() && is_digit(host[i]) && digits < 4) {
-      value = value * 10 + (host[i] - '0');
-      ++i;
-      ++digits;
-    }
-    if (digits == 0 || digits > 3 || value > 255) return false;
-    if (octets == 0) first = value;
-    ++octets;
-    if (i == host.size()) break;
-    if (host[i] != '.' || octets == 4) return false;
-    ++i;
-  }
-  return octets == 4 && first == 127;
-}
-
-// `host` is already lower-case; IPv6 literals keep their brackets.
-constexpr bool is_loopback_host(std::string_view host) noexcept {
-  return host == "localhost" || host == "[::1]" || host == "[0:0:0:0:0:0:0:1]" || is_ipv4_loopback(host);
-}
 
 // Checks an absolute http(s) URL and returns its normal form (see connection_settings).
 inline result<std::string> normalize_endpoint(std::string_view url, const parse_options& options) {

@@ -1,0 +1,722 @@
+// Defines sender: emit() routes each event's full payload to the user's instance and its
+// central payload to the central instance, through a bounded queue, a serializing worker
+// thread and one posting thread per destination.
+#pragma once
+
+#include <onefuzz/telemetry/envelope.hpp>
+#include <onefuzz/telemetry/event.hpp>
+#include <onefuzz/telemetry/serialize.hpp>
+#include <onefuzz/telemetry/transport/connection_string.hpp>
+#include <onefuzz/telemetry/transport/detail/batch.hpp>
+#include <onefuzz/telemetry/transport/event_queue.hpp>
+#include <onefuzz/telemetry/transport/http_client.hpp>
+#include <onefuzz/telemetry/transport/ingestion_response.hpp>
+#include <onefuzz/telemetry/transport/retry_policy.hpp>
+#include <onefuzz/telemetry/transport/sender_options.hpp>
+#include <onefuzz/telemetry/transport/sink_statistics.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace onefuzz::telemetry::transport {
+
+// The service's limit on one telemetry item (reference §3).
+inline constexpr std::size_t max_item_bytes = 64 * 1024;
+
+namespace detail {
+
+using clock = std::chrono::steady_clock;
+
+// One destination: its envelope, its open batch (worker thread only), its backlog of
+// sealed batches, and the thread that posts them.
+class sink {
+ public:
+  sink(connection_settings settings, const sink_options& options, const sender_options& common)
+      : settings_(std::move(settings)),
+        options_(options),
+        retry_(common.retry),
+        batching_(common.batching),
+        block_timeout_(common.block_timeout),
+        bearer_token_(common.bearer_token),
+        url_(track_url(settings_, settings_.uses_aad)),
+        client_(common.http),
+        backoff_(common.retry.backoff) {
+    if (settings_.uses_aad && !bearer_token_) {
+      throw std::invalid_argument(
+          "onefuzz::telemetry::transport::sender: a destination uses Authorization=AAD, so "
+          "sender_options::bearer_token must be set");
+    }
+  }
+
+  sink(const sink&) = delete;
+  sink& operator=(const sink&) = delete;
+
+  void start() {
+    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  }
+
+  sink_counters& counters() noexcept { return counters_; }
+  const sink_counters& counters() const noexcept { return counters_; }
+  const connection_settings& settings() const noexcept { return settings_; }
+  const sink_options& options() const noexcept { return options_; }
+
+  // --- worker thread side -------------------------------------------------------------
+
+  // The batch being filled; created on first use, reused from the pool afterwards.
+  batch& open_batch() {
+    if (!open_) {
+      open_ = take_from_pool();
+      opened_at_ = clock::now();
+    }
+    return *open_;
+  }
+  [[nodiscard]] bool has_open_items() const noexcept { return open_ && !open_->empty(); }
+  [[nodiscard]] clock::time_point open_deadline() const noexcept {
+    return opened_at_ + batching_.max_delay;
+  }
+  [[nodiscard]] bool open_is_full() const noexcept {
+    return open_ && (open_->items() >= batching_.max_items || open_->bytes() >= batching_.max_bytes);
+  }
+
+  // Hands the open batch to the posting thread; every event before `upto` is then in a
+  // sealed batch. Applies the backlog overflow policy when the backlog is full.
+  void seal(std::size_t upto) {
+    std::unique_ptr<batch> sealed = std::move(open_);
+    if (!sealed || sealed->empty()) {
+      if (sealed) return_to_pool(std::move(sealed));
+      note_position(upto);
+      return;
+    }
+    sealed->upto = upto;
+    std::unique_lock lock(mutex_);
+    if (outbox_.size() >= options_.max_pending_batches) {
+      switch (options_.backlog_overflow) {
+        case overflow_policy::drop_oldest:
+          counters_.drop(drop_reason::backlog_full, outbox_.front()->items());
+          recycle_locked(std::move(outbox_.front()));
+          outbox_.pop_front();
+          break;
+        case overflow_policy::block:
+          space_.wait_for(lock, block_timeout_, [&] {
+            return outbox_.size() < options_.max_pending_batches || stopping_;
+          });
+          if (outbox_.size() < options_.max_pending_batches) break;
+          [[fallthrough]];
+        case overflow_policy::drop_newest:
+          counters_.drop(drop_reason::backlog_full, sealed->items());
+          recycle_locked(std::move(sealed));
+          lock.unlock();
+          note_position(upto);
+          return;
+      }
+    }
+    outbox_.push_back(std::move(sealed));
+    lock.unlock();
+    work_.notify_one();
+  }
+
+  // Every event before `position` has been serialized and sealed for this destination.
+  void note_position(std::size_t position) {
+    std::lock_guard lock(mutex_);
+    idle_position_ = std::max(idle_position_, position);
+    if (outbox_.empty() && !in_flight_) advance_completed_locked(idle_position_);
+  }
+
+  // Drops whatever the worker still holds (shutdown).
+  void drop_open(drop_reason reason) {
+    if (open_) {
+      counters_.drop(reason, open_->items());
+      open_.reset();
+    }
+  }
+
+  // --- anyone --------------------------------------------------------------------------
+
+  [[nodiscard]] std::size_t completed_position() const {
+    std::lock_guard lock(mutex_);
+    return completed_;
+  }
+
+  // Waits until every event before `position` is accounted for, or the deadline.
+  bool wait_completed(std::size_t position, clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    return progress_.wait_until(lock, deadline, [&] { return completed_ >= position; });
+  }
+
+  // Stops the posting thread: an in-flight request is cancelled and everything unsent is
+  // counted as dropped with `reason`. Idempotent.
+  void stop(drop_reason reason) {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      stop_reason_ = reason;
+    }
+    thread_.request_stop();
+    work_.notify_all();
+    space_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard lock(mutex_);
+    for (auto& pending : outbox_) counters_.drop(reason, pending->items());
+    outbox_.clear();
+  }
+
+ private:
+  void run(std::stop_token stop) {
+    for (;;) {
+      std::unique_ptr<batch> next;
+      {
+        std::unique_lock lock(mutex_);
+        work_.wait(lock, stop, [&] { return !outbox_.empty(); });
+        if (stop.stop_requested()) return;
+        next = std::move(outbox_.front());
+        outbox_.pop_front();
+        in_flight_ = true;
+      }
+      space_.notify_all();
+      deliver(*next, stop);
+      std::lock_guard lock(mutex_);
+      in_flight_ = false;
+      advance_completed_locked(next->upto);
+      if (outbox_.empty()) advance_completed_locked(idle_position_);
+      recycle_locked(std::move(next));
+    }
+  }
+
+  // Posts one batch until every item is accepted or dropped with a reason.
+  void deliver(batch& current, const std::stop_token& stop) {
+    unsigned attempt = 0;
+    for (;;) {
+      if (!wait_until(pause_until_, stop)) return drop_in_flight(current);
+      post_options post{.content_type = "application/x-json-stream",
+                        .gzip = options_.gzip,
+                        .bearer_token = std::nullopt,
+                        .timeout = std::nullopt,
+                        .stop = stop};
+      if (settings_.uses_aad) post.bearer_token = bearer_token_();
+      counters_.requests.fetch_add(1, std::memory_order_relaxed);
+      const http_response response = client_.post(url_, current.view(), post);
+      if (stop.stop_requested()) return drop_in_flight(current);
+
+      std::optional<ingestion_response> parsed;
+      if (response.status != 0 && !response.body.empty()) {
+        auto body = parse_ingestion_response(response.body);
+        if (body.has_value()) parsed = std::move(*body);
+      }
+      const auto now = std::chrono::system_clock::now();
+      std::optional<std::chrono::milliseconds> hint;
+      if (response.retry_after) {
+        if (auto after = parse_retry_after(*response.retry_after, now)) hint = *after;
+      }
+
+      switch (classify_response(response.status, parsed.has_value(), post.bearer_token.has_value())) {
+        case response_class::success:
+          counters_.accepted.fetch_add(current.items(), std::memory_order_release);
+          backoff_.reset();
+          return;
+        case response_class::partial: {
+          const resend_plan plan = select_resend(current.items(), *parsed);
+          counters_.accepted.fetch_add(plan.accepted + plan.sampled_out, std::memory_order_release);
+          counters_.sampled_out.fetch_add(plan.sampled_out, std::memory_order_relaxed);
+          counters_.drop(drop_reason::rejected_by_server, plan.rejected.size());
+          if (plan.resend.empty()) {
+            backoff_.reset();
+            return;
+          }
+          // The next answer's indexes refer to this smaller batch.
+          current.keep_only(plan.resend, retry_batch_);
+          break;
+        }
+        case response_class::retry:
+          break;
+        case response_class::throttled_quota:
+          counters_.drop(drop_reason::quota, current.items());
+          pause_until_ = clock::now() + std::max(hint.value_or(retry_.quota_pause), retry_.quota_pause);
+          return;
+        case response_class::redirect:
+        case response_class::drop:
+          counters_.drop(drop_reason::rejected_by_server, current.items());
+          return;
+      }
+
+      if (++attempt >= retry_.max_attempts) {
+        counters_.drop(drop_reason::retries_exhausted, current.items());
+        return;
+      }
+      counters_.retried.fetch_add(current.items(), std::memory_order_relaxed);
+      if (!wait_until(clock::now() + backoff_.next_delay(hint), stop)) {
+        return drop_in_flight(current);
+      }
+    }
+  }
+
+  void drop_in_flight(const batch& current) {
+    drop_reason reason;
+    {
+      std::lock_guard lock(mutex_);
+      reason = stop_reason_;
+    }
+    counters_.drop(reason, current.items());
+  }
+
+  // Sleeps until `deadline`; false when stopped first.
+  bool wait_until(clock::time_point deadline, const std::stop_token& stop) {
+    std::unique_lock lock(mutex_);
+    return !sleep_.wait_until(lock, stop, deadline, [] { return false; }) && !stop.stop_requested();
+  }
+
+  void advance_completed_locked(std::size_t position) {
+    if (position > completed_) {
+      completed_ = position;
+      progress_.notify_all();
+    }
+  }
+
+  std::unique_ptr<batch> take_from_pool() {
+    std::lock_guard lock(mutex_);
+    if (pool_.empty()) return std::make_unique<batch>();
+    auto reused = std::move(pool_.back());
+    pool_.pop_back();
+    return reused;
+  }
+  void return_to_pool(std::unique_ptr<batch> used) {
+    std::lock_guard lock(mutex_);
+    recycle_locked(std::move(used));
+  }
+  void recycle_locked(std::unique_ptr<batch> used) {
+    used->clear();
+    // Keep as many buffers as can be in use at once; free the rest.
+    if (pool_.size() < options_.max_pending_batches + 2) pool_.push_back(std::move(used));
+  }
+
+  const connection_settings settings_;
+  const sink_options options_;
+  const retry_options retry_;
+  const batching_options batching_;
+  const std::chrono::milliseconds block_timeout_;
+  const std::function<std::optional<std::string>()> bearer_token_;
+  const std::string url_;
+  http_client client_;  // used by the posting thread only
+  backoff backoff_;     // posting thread only
+  batch retry_batch_;   // posting thread only
+  clock::time_point pause_until_{};  // posting thread only
+
+  sink_counters counters_;
+
+  std::unique_ptr<batch> open_;  // worker thread only
+  clock::time_point opened_at_{};
+
+  mutable std::mutex mutex_;
+  std::condition_variable_any work_;
+  std::condition_variable_any space_;
+  std::condition_variable_any sleep_;
+  std::condition_variable progress_;
+  std::deque<std::unique_ptr<batch>> outbox_;
+  std::vector<std::unique_ptr<batch>> pool_;
+  bool in_flight_ = false;
+  bool stopping_ = false;
+  drop_reason stop_reason_ = drop_reason::shutdown;
+  std::size_t completed_ = 0;
+  std::size_t idle_position_ = 0;
+
+  std::jthread thread_;
+};
+
+}  // namespace detail
+
+// Sends events to the user's instance (full payloads) and, when configured, to the central
+// instance (central payloads only). C is the process context merged into every event.
+//
+// Guarantees:
+//  - emit() never waits for the network and allocates nothing (the event is moved into a
+//    preallocated slot); with overflow_policy::block it waits at most block_timeout.
+//  - the central destination only ever receives write_central output: the full serializer
+//    is never instantiated with the central envelope.
+//  - every emitted item is eventually accepted or counted as dropped with a reason
+//    (statistics()), and force_flush/shutdown return by their deadlines.
+template <telemetry_context C = no_context, std::size_t SlotSize = default_slot_size>
+class sender {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  // Resolves the destinations (code, then environment) and starts the threads. Throws
+  // std::invalid_argument with a message naming the variable or option at fault.
+  explicit sender(sender_options options, C context = {})
+      : options_(std::move(options)), context_(std::move(context)), queue_(options_.queue_capacity) {
+    auto resolved = resolve_destinations(options_.destinations, options_.getenv);
+    if (!resolved) {
+      throw std::invalid_argument("onefuzz::telemetry::transport::sender: " + resolved.error().message);
+    }
+    if (resolved->instance) {
+      instance_.emplace(std::move(*resolved->instance), options_.instance, options_);
+      full_envelope_.emplace(envelope_options{.instrumentation_key = instance_->settings().instrumentation_key,
+                                              .cloud_role = options_.cloud_role,
+                                              .role_instance = options_.role_instance,
+                                              .device_id = options_.device_id});
+    }
+    if (resolved->central) {
+      central_.emplace(std::move(*resolved->central), options_.central, options_);
+      central_envelope_.emplace(central_->settings().instrumentation_key, options_.cloud_role);
+    }
+    if (instance_) instance_->start();
+    if (central_) central_->start();
+    worker_ = std::jthread([this] { run_worker(); });
+  }
+
+  sender(const sender&) = delete;
+  sender& operator=(const sender&) = delete;
+
+  // Shuts down with a 5 s deadline if shutdown() was not called.
+  ~sender() { shutdown(clock::now() + std::chrono::seconds{5}); }
+
+  [[nodiscard]] bool has_instance() const noexcept { return instance_.has_value(); }
+  [[nodiscard]] bool has_central() const noexcept { return central_.has_value(); }
+
+  // Queues event for both destinations; false when it was dropped (queue full, or after
+  // shutdown), which the statistics count with the reason.
+  template <class E>
+    requires telemetry_event<std::remove_cvref_t<E>>
+  bool emit(E&& event) {
+    using event_type = std::remove_cvref_t<E>;
+    constexpr std::uint32_t items = has_metric_twin_v<event_type> ? 2 : 1;
+    count_emitted(items);
+    // Shutdown waits for emits under way before its final count, so an event cannot slip
+    // into the queue after the queue was last drained.
+    active_emits_.fetch_add(1, std::memory_order_seq_cst);
+    struct leave {
+      std::atomic<int>& active;
+      ~leave() { active.fetch_sub(1, std::memory_order_release); }
+    } guard{active_emits_};
+    if (closed_.load(std::memory_order_seq_cst)) {
+      count_dropped(drop_reason::after_shutdown, items);
+      return false;
+    }
+    stamped<event_type> entry{std::chrono::system_clock::now(), std::forward<E>(event)};
+    if (queue_.try_push(std::move(entry), ops_for<event_type>)) {
+      wake_worker_if_filling();
+      return true;
+    }
+    return push_when_full(std::move(entry), items);
+  }
+
+  // Waits until every event emitted before the call is accepted or dropped; true when
+  // that happened before the deadline. After shutdown it returns false at once.
+  bool force_flush(clock::time_point deadline) {
+    if (stopped_.load(std::memory_order_acquire)) return false;
+    const std::size_t target = queue_.tail_position();
+    {
+      std::lock_guard lock(worker_mutex_);
+      flush_target_ = std::max(flush_target_, target);
+    }
+    worker_wake_.notify_one();
+    bool done = true;
+    if (instance_) done = instance_->wait_completed(target, deadline) && done;
+    if (central_) done = central_->wait_completed(target, deadline) && done;
+    return done;
+  }
+  bool force_flush(std::chrono::milliseconds timeout) { return force_flush(clock::now() + timeout); }
+
+  // Stops accepting events, tries to deliver what is pending until the deadline, then
+  // cancels what is left and counts it as dropped (reason shutdown). Idempotent: later
+  // calls return the first call's result at once.
+  bool shutdown(clock::time_point deadline) {
+    std::lock_guard once(shutdown_mutex_);
+    if (shutdown_result_) return *shutdown_result_;
+    closed_.store(true, std::memory_order_seq_cst);
+    while (active_emits_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    const bool flushed = force_flush(deadline);
+    {
+      std::lock_guard lock(worker_mutex_);
+      worker_stop_ = true;
+    }
+    worker_wake_.notify_one();
+    if (worker_.joinable()) worker_.join();
+    if (instance_) instance_->stop(drop_reason::shutdown);
+    if (central_) central_->stop(drop_reason::shutdown);
+    shutdown_result_ = flushed;
+    stopped_.store(true, std::memory_order_release);
+    return flushed;
+  }
+  bool shutdown(std::chrono::milliseconds timeout) { return shutdown(clock::now() + timeout); }
+
+  // The user's instance's counters (all zero when it is not configured).
+  [[nodiscard]] sink_statistics instance_statistics() const {
+    return instance_ ? instance_->counters().snapshot() : sink_statistics{};
+  }
+  // The central instance's counters, or nothing when central telemetry is off.
+  [[nodiscard]] std::optional<sink_statistics> central_statistics() const {
+    if (!central_) return std::nullopt;
+    return central_->counters().snapshot();
+  }
+
+ private:
+  template <class E>
+  struct stamped {
+    timestamp time;
+    E event;
+  };
+
+  // The worker's view while serializing one event.
+  struct serialization_target {
+    sender* self;
+  };
+
+  template <class E>
+  static void process(const void* stored, void* target) noexcept {
+    const auto& entry = *static_cast<const stamped<E>*>(stored);
+    static_cast<serialization_target*>(target)->self->serialize(entry.time, entry.event);
+  }
+  template <class E>
+  static void destroy(void* stored) noexcept {
+    static_cast<stamped<E>*>(stored)->~stamped<E>();
+  }
+  template <class E>
+  static void relocate(void* from, void* to) noexcept {
+    auto* source = static_cast<stamped<E>*>(from);
+    ::new (to) stamped<E>(std::move(*source));
+    source->~stamped<E>();
+  }
+  template <class E>
+  static constexpr queued_event_ops ops_for{&process<E>, &destroy<E>, &relocate<E>,
+                                            has_metric_twin_v<E> ? 2u : 1u};
+
+  void count_emitted(std::uint32_t items) noexcept {
+    if (instance_) instance_->counters().emitted.fetch_add(items, std::memory_order_relaxed);
+    if (central_) central_->counters().emitted.fetch_add(items, std::memory_order_relaxed);
+  }
+  void count_dropped(drop_reason reason, std::uint32_t items) noexcept {
+    if (instance_) instance_->counters().drop(reason, items);
+    if (central_) central_->counters().drop(reason, items);
+  }
+
+  template <class Entry>
+  bool push_when_full(Entry&& entry, std::uint32_t items) {
+    using event_type = decltype(entry.event);
+    switch (options_.queue_overflow) {
+      case overflow_policy::drop_newest:
+        break;
+      case overflow_policy::drop_oldest:
+        // Evict the oldest event while the queue is full. A slot the worker has just
+        // claimed is freed a few instructions later, so when the queue no longer looks
+        // full the push is retried after a yield instead of evicting more.
+        for (int tries = 0; tries < 1024; ++tries) {
+          if (queue_.size() >= queue_.capacity()) {
+            queue_.try_pop([&](const queued_event_ops& ops, const void*) noexcept {
+              count_dropped(drop_reason::queue_full, ops.items);
+            });
+          } else {
+            std::this_thread::yield();
+          }
+          if (queue_.try_push(std::move(entry), ops_for<event_type>)) return true;
+        }
+        break;
+      case overflow_policy::block: {
+        const auto deadline = clock::now() + options_.block_timeout;
+        worker_wake_.notify_one();
+        std::unique_lock lock(space_mutex_);
+        ++blocked_producers_;
+        for (;;) {
+          if (queue_.try_push(std::move(entry), ops_for<event_type>)) {
+            --blocked_producers_;
+            return true;
+          }
+          // A short slice, so a missed notification costs a millisecond, not the deadline.
+          const auto slice = std::min(deadline, clock::now() + std::chrono::milliseconds{1});
+          if (clock::now() >= deadline) break;
+          space_available_.wait_until(lock, slice);
+        }
+        --blocked_producers_;
+        break;
+      }
+    }
+    count_dropped(drop_reason::queue_full, items);
+    return false;
+  }
+
+  void wake_worker_if_filling() noexcept {
+    // Waking costs a system call; do it only when the worker sleeps and the queue is
+    // filling up. Otherwise the worker drains on its own schedule (batch delay).
+    if (worker_sleeping_.load(std::memory_order_relaxed) && queue_.size() >= wake_threshold()) {
+      worker_wake_.notify_one();
+    }
+  }
+  [[nodiscard]] std::size_t wake_threshold() const noexcept {
+    return std::min(queue_.capacity() / 4, options_.batching.max_items);
+  }
+
+  template <class E>
+  void serialize(timestamp time, const E& event) {
+    if (instance_ && central_ && options_.instance.encoding == options_.central.encoding) {
+      auto& full = instance_->open_batch();
+      auto& central = central_->open_batch();
+      full.begin_item();
+      central.begin_item();
+      const pair_report reports =
+          options_.instance.encoding == encoding::typed
+              ? write_both<encoding::typed>(full.body(), *full_envelope_, central.body(), *central_envelope_,
+                                            time, event, context_)
+              : write_both<encoding::onefuzz_compatible>(full.body(), *full_envelope_, central.body(),
+                                                         *central_envelope_, time, event, context_);
+      finish_item(*instance_, full, reports.full);
+      finish_item(*central_, central, reports.central);
+    } else {
+      if (instance_) {
+        auto& full = instance_->open_batch();
+        full.begin_item();
+        const write_report report =
+            options_.instance.encoding == encoding::typed
+                ? write_full<encoding::typed>(full.body(), *full_envelope_, time, event, context_)
+                : write_full<encoding::onefuzz_compatible>(full.body(), *full_envelope_, time, event, context_);
+        finish_item(*instance_, full, report);
+      }
+      if (central_) {
+        auto& central = central_->open_batch();
+        central.begin_item();
+        const write_report report =
+            options_.central.encoding == encoding::typed
+                ? write_central<encoding::typed>(central.body(), *central_envelope_, time, event, context_)
+                : write_central<encoding::onefuzz_compatible>(central.body(), *central_envelope_, time, event,
+                                                              context_);
+        finish_item(*central_, central, report);
+      }
+    }
+    if constexpr (has_metric_twin_v<E>) {
+      if (instance_) {
+        auto& full = instance_->open_batch();
+        full.begin_item();
+        finish_item(*instance_, full, write_metric_full(full.body(), *full_envelope_, time, event, context_));
+      }
+      if (central_) {
+        auto& central = central_->open_batch();
+        central.begin_item();
+        finish_item(*central_, central,
+                    write_metric_central(central.body(), *central_envelope_, time, event, context_));
+      }
+    }
+  }
+
+  void finish_item(detail::sink& destination, detail::batch& open, const write_report& report) {
+    auto& counters = destination.counters();
+    if (report.truncated_values) counters.values_truncated.fetch_add(report.truncated_values, std::memory_order_relaxed);
+    if (report.invalid_utf8_replaced)
+      counters.invalid_utf8_replaced.fetch_add(report.invalid_utf8_replaced, std::memory_order_relaxed);
+    if (report.non_finite_omitted) counters.non_finite_omitted.fetch_add(report.non_finite_omitted, std::memory_order_relaxed);
+    if (report.out_of_range_enums) counters.out_of_range_enums.fetch_add(report.out_of_range_enums, std::memory_order_relaxed);
+    if (open.current_item_size() > max_item_bytes) {
+      open.discard_item();
+      counters.drop(drop_reason::too_large, 1);
+      return;
+    }
+    open.end_item();
+    if (destination.open_is_full()) destination.seal(sealed_position_);
+  }
+
+  void run_worker() {
+    serialization_target target{this};
+    for (;;) {
+      bool stop = false;
+      std::size_t flush_target = 0;
+      {
+        std::unique_lock lock(worker_mutex_);
+        auto wake_at = clock::now() + options_.batching.max_delay;
+        for_each_sink([&](detail::sink& s) {
+          if (s.has_open_items()) wake_at = std::min(wake_at, s.open_deadline());
+        });
+        worker_sleeping_.store(true, std::memory_order_relaxed);
+        worker_wake_.wait_until(lock, wake_at, [&] {
+          return worker_stop_ || flush_target_ > flushed_upto_ || queue_.size() >= wake_threshold();
+        });
+        worker_sleeping_.store(false, std::memory_order_relaxed);
+        stop = worker_stop_;
+        flush_target = flush_target_;
+      }
+
+      if (stop) {
+        // Shutdown's flush is over (delivered or out of time): what is still queued or
+        // open is counted as dropped.
+        while (queue_.try_pop([&](const queued_event_ops& ops, const void*) noexcept {
+          count_dropped(drop_reason::shutdown, ops.items);
+        })) {
+        }
+        for_each_sink([](detail::sink& s) { s.drop_open(drop_reason::shutdown); });
+        return;
+      }
+
+      // Drain in bounded rounds so that producers blocked on a full queue get room early.
+      bool drained_any = false;
+      while (queue_.try_pop([&](const queued_event_ops& ops, const void* stored) noexcept {
+        // An event's position is known once it has left the queue.
+        ops.process(stored, &target);
+      })) {
+        drained_any = true;
+        sealed_position_ = queue_.head_position();
+        if (blocked_producers_.load(std::memory_order_relaxed) > 0) space_available_.notify_all();
+      }
+      sealed_position_ = queue_.head_position();
+      if (drained_any && blocked_producers_.load(std::memory_order_relaxed) > 0) space_available_.notify_all();
+
+      const auto now = clock::now();
+      const bool flushing = flush_target > flushed_upto_;
+      for_each_sink([&](detail::sink& s) {
+        if (flushing || (s.has_open_items() && now >= s.open_deadline())) {
+          s.seal(sealed_position_);
+        } else if (!s.has_open_items()) {
+          s.note_position(sealed_position_);
+        }
+      });
+      if (flushing && sealed_position_ >= flush_target) {
+        std::lock_guard lock(worker_mutex_);
+        flushed_upto_ = std::max(flushed_upto_, flush_target);
+      }
+    }
+  }
+
+  template <class F>
+  void for_each_sink(F&& f) {
+    if (instance_) f(*instance_);
+    if (central_) f(*central_);
+  }
+
+  sender_options options_;
+  const C context_;
+  event_queue<SlotSize> queue_;
+  std::optional<detail::sink> instance_;
+  std::optional<detail::sink> central_;
+  std::optional<full_envelope> full_envelope_;
+  std::optional<central_envelope> central_envelope_;
+
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<int> active_emits_{0};
+
+  std::mutex worker_mutex_;
+  std::condition_variable worker_wake_;
+  std::atomic<bool> worker_sleeping_{false};
+  bool worker_stop_ = false;
+  std::size_t flush_target_ = 0;
+  std::size_t flushed_upto_ = 0;
+  std::size_t sealed_position_ = 0;  // worker thread only
+
+  std::mutex space_mutex_;
+  std::condition_variable space_available_;
+  std::atomic<int> blocked_producers_{0};
+
+  std::mutex shutdown_mutex_;
+  std::optional<bool> shutdown_result_;
+
+  std::jthread worker_;
+};
+
+}  // namespace onefuzz::telemetry::transport

@@ -1,0 +1,108 @@
+// Defines the per-destination counters of a sender: what was emitted, accepted, and
+// dropped with which reason. Nothing is lost without being counted here.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace onefuzz::telemetry::transport {
+
+// Why telemetry items were dropped.
+enum class drop_reason {
+  queue_full,          // emit() found the queue full (drop_newest, drop_oldest, block timeout)
+  backlog_full,        // the destination's backlog of batches was full
+  retries_exhausted,   // retriable failures (5xx, 408, 429, network) outlasted the retries
+  rejected_by_server,  // 4xx, per-item 400, unfollowed redirects: resending cannot help
+  quota,               // 402/439: the resource is over its quota
+  too_large,           // one item above the service's 64 KB item limit
+  shutdown,            // still unsent when shutdown() reached its deadline
+  after_shutdown,      // emit() called after shutdown()
+};
+
+inline constexpr std::size_t drop_reason_count = 8;
+
+// The reason's name in counters output (the demo's JSON line).
+constexpr std::string_view to_string(drop_reason reason) noexcept {
+  constexpr std::array<std::string_view, drop_reason_count> names = {
+      "queue_full", "backlog_full", "retries_exhausted", "rejected_by_server",
+      "quota",      "too_large",    "shutdown",          "after_shutdown"};
+  return names[static_cast<std::size_t>(reason)];
+}
+
+// A snapshot of one destination's counters. Counts are of telemetry items: an event with
+// a metric twin is two items. Once a flush has returned true or shutdown has returned:
+//   emitted == accepted + dropped_total() + spooled
+struct sink_statistics {
+  std::uint64_t emitted = 0;
+  std::uint64_t accepted = 0;     // answered accepted by the service (incl. sampled out)
+  std::uint64_t sampled_out = 0;  // of accepted: per-item 206 "Telemetry sampled out."
+  std::uint64_t spooled = 0;      // written to the spool directory for a later run
+  std::uint64_t requests = 0;     // HTTP requests made
+  std::uint64_t retried = 0;      // items sent again after a retriable failure
+  std::array<std::uint64_t, drop_reason_count> dropped{};
+  // What the serializer changed to keep payloads valid (see write_report).
+  std::uint64_t values_truncated = 0;
+  std::uint64_t invalid_utf8_replaced = 0;
+  std::uint64_t non_finite_omitted = 0;
+  std::uint64_t out_of_range_enums = 0;
+
+  [[nodiscard]] std::uint64_t dropped_by(drop_reason reason) const noexcept {
+    return dropped[static_cast<std::size_t>(reason)];
+  }
+  [[nodiscard]] std::uint64_t dropped_total() const noexcept {
+    std::uint64_t total = 0;
+    for (auto count : dropped) total += count;
+    return total;
+  }
+  // Items not yet accounted for: queued, being serialized, or in flight.
+  [[nodiscard]] std::uint64_t pending() const noexcept {
+    const auto done = accepted + dropped_total() + spooled;
+    return emitted > done ? emitted - done : 0;
+  }
+};
+
+namespace detail {
+
+// The live counters behind sink_statistics: relaxed atomics, since each is a tally read
+// as a snapshot, never used to order other memory.
+struct sink_counters {
+  alignas(64) std::atomic<std::uint64_t> emitted{0};
+  alignas(64) std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> sampled_out{0};
+  std::atomic<std::uint64_t> spooled{0};
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> retried{0};
+  std::array<std::atomic<std::uint64_t>, drop_reason_count> dropped{};
+  std::atomic<std::uint64_t> values_truncated{0};
+  std::atomic<std::uint64_t> invalid_utf8_replaced{0};
+  std::atomic<std::uint64_t> non_finite_omitted{0};
+  std::atomic<std::uint64_t> out_of_range_enums{0};
+
+  void drop(drop_reason reason, std::uint64_t items) noexcept {
+    if (items != 0) dropped[static_cast<std::size_t>(reason)].fetch_add(items, std::memory_order_relaxed);
+  }
+
+  [[nodiscard]] sink_statistics snapshot() const noexcept {
+    sink_statistics s;
+    // Read the outcomes before `emitted`, so a snapshot taken while events are being
+    // emitted never shows more outcomes than emissions.
+    s.accepted = accepted.load(std::memory_order_acquire);
+    s.sampled_out = sampled_out.load(std::memory_order_relaxed);
+    s.spooled = spooled.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < drop_reason_count; ++i) s.dropped[i] = dropped[i].load(std::memory_order_acquire);
+    s.emitted = emitted.load(std::memory_order_acquire);
+    s.requests = requests.load(std::memory_order_relaxed);
+    s.retried = retried.load(std::memory_order_relaxed);
+    s.values_truncated = values_truncated.load(std::memory_order_relaxed);
+    s.invalid_utf8_replaced = invalid_utf8_replaced.load(std::memory_order_relaxed);
+    s.non_finite_omitted = non_finite_omitted.load(std::memory_order_relaxed);
+    s.out_of_range_enums = out_of_range_enums.load(std::memory_order_relaxed);
+    return s;
+  }
+};
+
+}  // namespace detail
+}  // namespace onefuzz::telemetry::transport
