@@ -167,6 +167,17 @@ TEST_CASE("stop() ends run() promptly, from another thread or before run() start
   SUCCEED();
 }
 
+TEST_CASE("every file closed before stop() is delivered before run() returns") {
+  integrations_test::temp_dir root;
+  integ::file_watcher watcher({{root.path(), watched_directory::crashes}});
+  std::atomic<int> delivered{0};
+  std::jthread runner([&] { watcher.run([&](const file_event&) { ++delivered; }); });
+  for (int i = 0; i < 200; ++i) integrations_test::write_file(root / ("crash-" + std::to_string(i)), "x");
+  watcher.stop();
+  runner.join();
+  CHECK(delivered.load() == 200);
+}
+
 TEST_CASE("files written before run() starts are delivered") {
   integrations_test::temp_dir root;
   integ::file_watcher watcher({{root.path(), watched_directory::crashes}});

@@ -96,15 +96,16 @@ class file_watcher {
 
   ~file_watcher() { close_all(); }
 
-  // Calls handler(const file_event&) for each new file until stop(); returns at once if
-  // stop() was already called. Events that were queued before run() are delivered too, so
-  // a file written between construction and run() is not missed. Exceptions from the
+  // Calls handler(const file_event&) for each new file until stop() (if stop() was already
+  // called, it delivers what is queued and returns). Events queued before run() are delivered, so a file written
+  // between construction and run() is not missed; and when stop() is called, the events
+  // already queued are delivered before run() returns, so every file closed before stop()
+  // is reported (the kernel queues the event before close() returns). Exceptions from the
   // handler propagate (the watcher stays usable). Throws std::system_error if poll or read
   // fail for a reason other than EINTR.
   template <class Handler>
     requires std::invocable<Handler&, const file_event&>
   void run(Handler&& handler) {
-    alignas(inotify_event) char buffer[16 * (sizeof(inotify_event) + NAME_MAX + 1)];
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     while (!stopped_.load(std::memory_order_acquire)) {
       const int ready = ::poll(fds, 2, -1);
@@ -112,29 +113,25 @@ class file_watcher {
         if (errno == EINTR) continue;
         throw_errno("poll failed");
       }
-      if (fds[1].revents != 0) return;
-      if ((fds[0].revents & POLLIN) == 0) continue;
-      for (;;) {
-        const ssize_t got = ::read(inotify_fd_, buffer, sizeof buffer);
-        if (got < 0) {
-          if (errno == EINTR) continue;
-          if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-          throw_errno("read from inotify failed");
-        }
-        if (got == 0) break;
-        dispatch(buffer, static_cast<std::size_t>(got), handler);
-        if (stopped_.load(std::memory_order_acquire)) return;
-      }
+      if (fds[1].revents != 0) break;
+      // One buffer per wake-up: poll() is level-triggered, so the rest comes next turn, and
+      // a stop() in between is seen without first reading everything writers keep adding.
+      if ((fds[0].revents & POLLIN) != 0) drain(handler, 1);
     }
+    // What was queued before stop() is bounded by the kernel's max_queued_events (16384 by
+    // default, 16 events a read); the bound on reads keeps stop() prompt even if writers
+    // keep adding files meanwhile.
+    drain(handler, 4096);
   }
 
-  // Makes run() return promptly (now, or at once if it has not started). Thread-safe and
-  // async-signal-safe (an atomic store and a write to an eventfd). Idempotent.
+  // Makes run() return promptly (after delivering what is already queued; at once if it
+  // has not started). Thread-safe and async-signal-safe (an atomic store and a write to an
+  // eventfd). Idempotent.
   void stop() noexcept {
     stopped_.store(true, std::memory_order_release);
     const std::uint64_t one = 1;
     // The eventfd counter cannot overflow from a few writes; a failed write still leaves
-    // `stopped_` set, which run() checks after every batch.
+    // `stopped_` set, which run() checks before each wait.
     [[maybe_unused]] const auto written = ::write(stop_fd_, &one, sizeof one);
   }
 
@@ -164,6 +161,24 @@ class file_watcher {
       throw_errno("cannot watch '" + dir.string() + "'", error);
     }
     watches_[wd] = target.kind;
+  }
+
+  // Reads and dispatches until the inotify queue is empty (the descriptor is non-blocking)
+  // or `max_reads` reads were made.
+  template <class Handler>
+  void drain(Handler& handler, int max_reads) {
+    alignas(inotify_event) char buffer[16 * (sizeof(inotify_event) + NAME_MAX + 1)];
+    for (int reads = 0; reads < max_reads;) {
+      const ssize_t got = ::read(inotify_fd_, buffer, sizeof buffer);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        throw_errno("read from inotify failed");
+      }
+      if (got == 0) return;
+      ++reads;
+      dispatch(buffer, static_cast<std::size_t>(got), handler);
+    }
   }
 
   template <class Handler>
