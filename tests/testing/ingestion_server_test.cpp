@@ -584,6 +584,12 @@ TEST_CASE("hostile input never takes the server down", "[ingestion_server][hosti
     CHECK(r.status == 413);
     CHECK(fixtures::parse_object(r.body).at("errors").at(0).at("statusCode").to_number<int>() == 413);
   }
+  SECTION("libcurl uploading a body over the cap reads the 413") {
+    http_client client;
+    auto const r = client.post(server.track_url(), std::string(8 * 1024 * 1024, ' '));
+    CHECK(r.status == 413);
+    CHECK(errors(answer_body(r)).at(0).at("statusCode").to_number<int>() == 413);
+  }
   SECTION("a declared body over the cap is refused before it is read") {
     auto const r = fixtures::raw_request(
         server.port(), "POST /v2/track HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n[");

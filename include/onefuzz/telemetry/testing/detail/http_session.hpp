@@ -18,6 +18,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -129,6 +130,21 @@ inline asio::awaitable<bool> answer(beast::tcp_stream& stream, ingestion_state& 
   co_return true;
 }
 
+// After refusing a request mid-upload, reads and discards what the client is still
+// sending for a short while: closing with unread data makes the kernel send a reset,
+// which can destroy the answer before the client reads it.
+inline asio::awaitable<void> linger(beast::tcp_stream& stream) {
+  stream.expires_after(std::chrono::seconds(2));
+  std::array<char, 16 * 1024> sink;
+  for (;;) {
+    auto const [ec, n] = co_await stream.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
+    (void)n;
+    if (ec) {
+      co_return;
+    }
+  }
+}
+
 // Serves one connection until the peer leaves, an error, or the server stops (which
 // destroys this frame mid-await and so closes the socket).
 inline asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<ingestion_state> state,
@@ -156,7 +172,10 @@ inline asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_pt
       } else if (is_malformed_http(read_ec)) {
         co_await answer(stream, *state, std::move(record),
                         make_answer(400, whole_request_error(400, "Malformed HTTP request: " + read_ec.message()).body, false));
+      } else {
+        co_return;
       }
+      co_await linger(stream);
       co_return;
     }
     stream.expires_never();
