@@ -425,18 +425,27 @@ inline char* format_few_decimals(char* out, double value) noexcept {
   strip(4, 10000);
   strip(2, 100);
   strip(1, 10);
-  char digits[20];
-  const auto count = static_cast<int>(format_decimal(digits, mantissa) - digits);
-  if (decimals == 0) return std::copy_n(digits, count, out);
-  if (count > decimals) {  // 2666.67
-    out = std::copy_n(digits, count - decimals, out);
-    *out++ = '.';
-    return std::copy_n(digits + (count - decimals), decimals, out);
+  // mantissa < 2^51 has at most 16 digits, so every copy below moves a fixed 16 bytes (a
+  // few register moves, no call) and the end returned cuts off what lies past the number.
+  // They touch at most 34 bytes of out, which has room for max_number_size.
+  char digits[32] = {};
+  const auto count = static_cast<std::size_t>(format_decimal(digits, mantissa) - digits);
+  const auto fraction = static_cast<std::size_t>(decimals);
+  if (fraction == 0) {  // 100
+    std::memcpy(out, digits, 16);
+    return out + count;
   }
-  *out++ = '0';  // 0.0000001: zeros between the point and the digits
-  *out++ = '.';
-  out = std::fill_n(out, decimals - count, '0');
-  return std::copy_n(digits, count, out);
+  if (count > fraction) {  // 2666.67
+    const std::size_t whole = count - fraction;
+    std::memcpy(out, digits, 16);
+    out[whole] = '.';
+    std::memcpy(out + whole + 1, digits + whole, 16);
+    return out + count + 1;
+  }
+  // 0.0000001: "0." and fraction - count zeros (at most 15) before the digits.
+  std::memcpy(out, "0.0000000000000000", 18);
+  std::memcpy(out + 2 + (fraction - count), digits, 16);
+  return out + 2 + fraction;
 }
 
 }  // namespace detail
@@ -444,6 +453,7 @@ inline char* format_few_decimals(char* out, double value) noexcept {
 // Writes a finite number as Rust's Display does (the original's to_string): the shortest
 // digits that round-trip, never an exponent: 1.0 → "1", 2666.67 → "2666.67".
 // NaN and infinities become "NaN", "inf" and "-inf", as Rust prints them.
+// out must have room for max_number_size bytes, even for a short number.
 template <class T>
   requires std::is_floating_point_v<T>
 inline char* format_display(char* out, T value) noexcept {
