@@ -82,10 +82,16 @@ inline std::vector<received_item> received(const tel::testing::ingestion_server&
   return out;
 }
 
-// "name k=v k=v", cut to `width` columns.
+// "name k=v k=v", cut to `width` columns; numbers first, since they are short and are what
+// changes from one runtime_stats to the next.
 inline std::string describe(const received_item& item, std::size_t width) {
+  auto numeric = [](const std::string& v) {
+    return !v.empty() && v.find_first_not_of("0123456789.-e") == std::string::npos;
+  };
+  auto properties = item.properties;
+  std::stable_partition(properties.begin(), properties.end(), [&](const auto& p) { return numeric(p.second); });
   std::string text = item.name;
-  for (const auto& [k, v] : item.properties) text += " " + k + "=" + v;
+  for (const auto& [k, v] : properties) text += " " + k + "=" + v;
   if (text.size() > width) text = text.substr(0, width - 3) + "...";
   return text;
 }
