@@ -82,16 +82,18 @@ inline std::vector<received_item> received(const tel::testing::ingestion_server&
   return out;
 }
 
-// "name k=v k=v", cut to `width` columns; numbers first, since they are short and are what
-// changes from one runtime_stats to the next.
+// "name k=v k=v", cut to `width` columns: `state` first, then numbers (short, and what
+// changes from one runtime_stats to the next), then the rest; GUIDs shortened to 8 digits.
 inline std::string describe(const received_item& item, std::size_t width) {
   auto numeric = [](const std::string& v) {
     return !v.empty() && v.find_first_not_of("0123456789.-e") == std::string::npos;
   };
+  auto guid = [](const std::string& v) { return v.size() == 36 && v[8] == '-' && v[13] == '-' && v[23] == '-'; };
   auto properties = item.properties;
   std::stable_partition(properties.begin(), properties.end(), [&](const auto& p) { return numeric(p.second); });
+  std::stable_partition(properties.begin(), properties.end(), [](const auto& p) { return p.first == "state"; });
   std::string text = item.name;
-  for (const auto& [k, v] : properties) text += " " + k + "=" + v;
+  for (const auto& [k, v] : properties) text += " " + k + "=" + (guid(v) ? v.substr(0, 8) : v);
   if (text.size() > width) text = text.substr(0, width - 3) + "...";
   return text;
 }
