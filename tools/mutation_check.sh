@@ -81,11 +81,12 @@ make_mutant() {
     { print }' "$root/$catalog_dir/$file" >"$dir/include/onefuzz/telemetry/catalog/$file"
 }
 
-# Compiles one mutant and prints "<verdict> <file>:<line> <attribute> -> <flipped>: <text>".
+# Compiles one mutant, given as one line "<id> <file> <line> <k> <attribute> <text>", and
+# prints "<verdict> <file>:<line> <attribute> -> <flipped>: <text>".
 run_mutant() {
-  local id=$1 file=$2 line=$3 k=$4 attribute=$5
-  shift 5
-  local text=$* dir=$work/mutant-$id verdict flipped=central
+  local id file line k attribute text
+  read -r id file line k attribute text <<<"$1"
+  local dir=$work/mutant-$id verdict flipped=central
   [[ $attribute == central ]] && flipped=instance_only
   make_mutant "$dir" "$file" "$line" "$k"
   if cmp -s "$root/$catalog_dir/$file" "$dir/include/onefuzz/telemetry/catalog/$file"; then
@@ -131,7 +132,9 @@ if [[ -f $manifest ]]; then
 fi
 
 echo "mutation_check: $total mutants (one per catalog field), $jobs at a time, with $compiler"
-xargs -P "$jobs" -L 1 bash -c 'run_mutant "$@"' _ <"$work/mutants" | sort -t' ' -k2,2V | tee "$work/results"
+# One line per mutant, passed whole (-d '\n'): the source text may hold quotes, which
+# xargs would otherwise interpret.
+xargs -d '\n' -P "$jobs" -n 1 bash -c 'run_mutant "$1"' _ <"$work/mutants" | sort -t' ' -k2,2V | tee "$work/results"
 
 caught=$(grep -c '^caught-' "$work/results" || true)
 by_pin=$(grep -c '^caught-by-pin' "$work/results" || true)
