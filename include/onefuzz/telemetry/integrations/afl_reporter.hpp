@@ -53,6 +53,7 @@ class afl_reporter {
  public:
   using clock = std::chrono::steady_clock;
 
+  // Nothing is read until start() or report_now().
   explicit afl_reporter(Sink sink, afl_reporter_options options)
       : sink_(std::move(sink)), options_(std::move(options)) {}
 
@@ -91,6 +92,7 @@ class afl_reporter {
     thread_.stop();
   }
 
+  // A snapshot of the counters.
   [[nodiscard]] afl_reporter_statistics statistics() const {
     std::lock_guard lock(mutex_);
     return statistics_;

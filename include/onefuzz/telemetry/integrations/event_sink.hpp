@@ -25,6 +25,7 @@ concept emitter_for = requires(S& s, const E& event) { s.emit(event); };
 template <class Target>
 class emit_to {
  public:
+  // Refers to `target`; copies refer to the same target.
   explicit emit_to(Target& target) noexcept : target_(std::addressof(target)) {}
 
   // Emits a copy of event; the target counts what it could not queue.

@@ -135,6 +135,7 @@ class file_watcher {
     [[maybe_unused]] const auto written = ::write(stop_fd_, &one, sizeof one);
   }
 
+  // A snapshot of the counters (each monotonic; readable from any thread).
   [[nodiscard]] file_watcher_statistics statistics() const noexcept {
     return {files_.load(std::memory_order_relaxed), ignored_.load(std::memory_order_relaxed),
             overflows_.load(std::memory_order_relaxed), watches_lost_.load(std::memory_order_relaxed)};

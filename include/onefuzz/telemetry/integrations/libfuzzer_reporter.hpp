@@ -36,6 +36,7 @@ class libfuzzer_schedule {
   using clock = std::chrono::steady_clock;
   using event_type = catalog::libfuzzer_runtime_stats;
 
+  // Nothing is due before start().
   explicit libfuzzer_schedule(libfuzzer_reporter_options options = {}) : options_(options) {}
 
   // Marks the start; returns the first event (zeros, unless lines were recorded before).
@@ -77,6 +78,7 @@ class libfuzzer_schedule {
   // Whether recorded totals are waiting for the end of min_interval.
   [[nodiscard]] bool pending() const noexcept { return pending_; }
 
+  // The totals recorded so far (sent or not).
   [[nodiscard]] const libfuzzer_totals& totals() const noexcept { return totals_; }
 
  private:
@@ -124,6 +126,7 @@ class libfuzzer_reporter {
  public:
   using clock = std::chrono::steady_clock;
 
+  // Nothing is sent and no thread runs before start().
   explicit libfuzzer_reporter(Sink sink, libfuzzer_reporter_options options = {})
       : sink_(std::move(sink)), schedule_(options) {}
 
@@ -193,6 +196,7 @@ class libfuzzer_reporter {
     return schedule_.totals().event();
   }
 
+  // A snapshot of the counters.
   [[nodiscard]] libfuzzer_reporter_statistics statistics() const {
     std::lock_guard lock(mutex_);
     return statistics_;

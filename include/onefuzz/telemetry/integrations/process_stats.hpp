@@ -177,6 +177,7 @@ inline catalog::process_stats make_process_stats(const process_sample& earlier, 
 // Samples one process repeatedly and turns each pair of samples into process_stats.
 class process_monitor {
  public:
+  // Samples `pid` under `proc_root` (another root for tests); nothing is read yet.
   explicit process_monitor(pid_t pid, std::filesystem::path proc_root = "/proc")
       : pid_(pid), proc_root_(std::move(proc_root)) {}
 
@@ -195,6 +196,7 @@ class process_monitor {
     return stats;
   }
 
+  // The process sampled.
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
 
  private:

@@ -52,6 +52,7 @@ class periodic_thread {
     thread_.join();
   }
 
+  // Whether start() was called and stop() not yet.
   [[nodiscard]] bool running() const noexcept { return thread_.joinable(); }
 
  private:
