@@ -183,6 +183,19 @@ inline constexpr bool event_check = [] {
     static_assert(names_ok,
                   "onefuzz::telemetry: a field's wire name must be 1 to 150 characters of "
                   "[A-Za-z0-9_] (the ingestion limit for property names)");
+    constexpr bool names_unique = boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
+      const std::string_view names[] = {
+          detail::name_view<std::remove_cvref_t<decltype(boost::hana::first(pairs))>>()..., ""};
+      for (std::size_t i = 0; i < sizeof...(pairs); ++i) {
+        for (std::size_t j = i + 1; j < sizeof...(pairs); ++j) {
+          if (names[i] == names[j]) return false;
+        }
+      }
+      return true;
+    });
+    static_assert(names_unique,
+                  "onefuzz::telemetry: two fields of one event or context have the same wire name "
+                  "(possible with BOOST_HANA_ADAPT_STRUCT listing a member twice)");
   }
   if constexpr (requires { S::event_name; }) {
     static_assert(detail::is_valid_event_name(S::event_name),

@@ -51,8 +51,10 @@ concept text_value =
 template <class T>
 concept integer_value = std::integral<T> && !std::same_as<T, bool> && !detail::is_char_v<T>;
 
+// float and double only: long double has no JSON counterpart and would need a larger
+// formatting buffer than the writer's.
 template <class T>
-concept floating_value = std::floating_point<T>;
+concept floating_value = std::same_as<T, float> || std::same_as<T, double>;
 
 // The kinds of value an event field can hold.
 enum class value_kind { boolean, integer, floating, enumeration, id, version, text, reviewed };

@@ -14,13 +14,16 @@
 #include <onefuzz/telemetry/transport/retry_policy.hpp>
 #include <onefuzz/telemetry/transport/sender_options.hpp>
 #include <onefuzz/telemetry/transport/sink_statistics.hpp>
+#include <onefuzz/telemetry/transport/spool.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,11 +43,27 @@ namespace detail {
 
 using clock = std::chrono::steady_clock;
 
-// One destination: its envelope, its open batch (worker thread only), its backlog of
-// sealed batches, and the thread that posts them.
+// The spool folder of a destination: its kind and a hash of its key, so that a restart
+// with another key never sends old batches to the wrong resource, and so that the key
+// itself never appears in a path (paths end up in error messages).
+inline std::filesystem::path spool_folder(const std::filesystem::path& root, std::string_view kind,
+                                          std::string_view instrumentation_key) {
+  std::uint64_t hash = 1469598103934665603ull;  // FNV-1a over the lower-case key
+  for (char c : instrumentation_key) {
+    const auto lower = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    hash = (hash ^ lower) * 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return root / (std::string{kind} + "-" + hex);
+}
+
+// One destination: its open batch (worker thread only), its backlog of sealed batches, its
+// spool, and the thread that posts them.
 class sink {
  public:
-  sink(connection_settings settings, const sink_options& options, const sender_options& common)
+  sink(std::string_view kind, connection_settings settings, const sink_options& options,
+       const sender_options& common)
       : settings_(std::move(settings)),
         options_(options),
         retry_(common.retry),
@@ -58,6 +77,20 @@ class sink {
       throw std::invalid_argument(
           "onefuzz::telemetry::transport::sender: a destination uses Authorization=AAD, so "
           "sender_options::bearer_token must be set");
+    }
+    if (!common.spool.directory.empty()) {
+      spool_options folder = common.spool;
+      folder.directory = spool_folder(common.spool.directory, kind, settings_.instrumentation_key);
+      spool_.emplace(std::move(folder));
+      // Batches left by an earlier run are counted as restored and sent first.
+      std::size_t corrupt = 0;
+      for (auto& entry : spool_->scan(corrupt)) {
+        counters_.restored.fetch_add(entry.items, std::memory_order_relaxed);
+        counters_.spooled.fetch_add(entry.items, std::memory_order_relaxed);
+        spool_bytes_ += entry.bytes;
+        spooled_files_.push_back(std::move(entry));
+      }
+      counters_.spool_corrupt_files.fetch_add(corrupt, std::memory_order_relaxed);
     }
   }
 
@@ -76,10 +109,11 @@ class sink {
   // --- worker thread side -------------------------------------------------------------
 
   // The batch being filled; created on first use, reused from the pool afterwards.
-  batch& open_batch() {
+  batch& open_batch(timestamp item_time) {
     if (!open_) {
       open_ = take_from_pool();
       opened_at_ = clock::now();
+      open_->oldest = item_time;
     }
     return *open_;
   }
@@ -92,7 +126,8 @@ class sink {
   }
 
   // Hands the open batch to the posting thread; every event before `upto` is then in a
-  // sealed batch. Applies the backlog overflow policy when the backlog is full.
+  // sealed batch. Applies the backlog overflow policy when the backlog is full: the batch
+  // that does not fit goes to the spool, or is dropped and counted without one.
   void seal(std::size_t upto) {
     std::unique_ptr<batch> sealed = std::move(open_);
     if (!sealed || sealed->empty()) {
@@ -105,7 +140,7 @@ class sink {
     if (outbox_.size() >= options_.max_pending_batches) {
       switch (options_.backlog_overflow) {
         case overflow_policy::drop_oldest:
-          counters_.drop(drop_reason::backlog_full, outbox_.front()->items());
+          spool_or_drop_locked(*outbox_.front(), drop_reason::backlog_full);
           recycle_locked(std::move(outbox_.front()));
           outbox_.pop_front();
           break;
@@ -116,10 +151,10 @@ class sink {
           if (outbox_.size() < options_.max_pending_batches) break;
           [[fallthrough]];
         case overflow_policy::drop_newest:
-          counters_.drop(drop_reason::backlog_full, sealed->items());
+          spool_or_drop_locked(*sealed, drop_reason::backlog_full);
           recycle_locked(std::move(sealed));
-          lock.unlock();
-          note_position(upto);
+          idle_position_ = std::max(idle_position_, upto);
+          if (outbox_.empty() && !in_flight_) advance_completed_locked(idle_position_);
           return;
       }
     }
@@ -135,20 +170,15 @@ class sink {
     if (outbox_.empty() && !in_flight_) advance_completed_locked(idle_position_);
   }
 
-  // Drops whatever the worker still holds (shutdown).
-  void drop_open(drop_reason reason) {
-    if (open_) {
-      counters_.drop(reason, open_->items());
-      open_.reset();
-    }
+  // Shutdown: the open batch goes to the spool, or is dropped and counted.
+  void retire_open(drop_reason reason) {
+    if (!open_) return;
+    std::lock_guard lock(mutex_);
+    spool_or_drop_locked(*open_, reason);
+    open_.reset();
   }
 
   // --- anyone --------------------------------------------------------------------------
-
-  [[nodiscard]] std::size_t completed_position() const {
-    std::lock_guard lock(mutex_);
-    return completed_;
-  }
 
   // Waits until every event before `position` is accounted for, or the deadline.
   bool wait_completed(std::size_t position, clock::time_point deadline) {
@@ -156,50 +186,101 @@ class sink {
     return progress_.wait_until(lock, deadline, [&] { return completed_ >= position; });
   }
 
-  // Stops the posting thread: an in-flight request is cancelled and everything unsent is
-  // counted as dropped with `reason`. Idempotent.
-  void stop(drop_reason reason) {
+  // Stops the posting thread: no new request starts, a request under way may finish until
+  // `deadline` and is then cancelled, and everything unsent goes to the spool or is counted
+  // as dropped with `reason`. Idempotent.
+  void stop(drop_reason reason, clock::time_point deadline) {
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
       stopping_ = true;
       stop_reason_ = reason;
+      progress_.wait_until(lock, deadline, [&] { return !in_flight_; });
     }
     thread_.request_stop();
     work_.notify_all();
     space_.notify_all();
     if (thread_.joinable()) thread_.join();
     std::lock_guard lock(mutex_);
-    for (auto& pending : outbox_) counters_.drop(reason, pending->items());
+    for (auto& pending : outbox_) spool_or_drop_locked(*pending, reason);
     outbox_.clear();
   }
 
  private:
+  enum class outcome { finished, exhausted, stopped };
+
   void run(std::stop_token stop) {
     for (;;) {
       std::unique_ptr<batch> next;
+      std::optional<spool_entry> from_spool;
       {
         std::unique_lock lock(mutex_);
-        work_.wait(lock, stop, [&] { return !outbox_.empty(); });
+        work_.wait(lock, stop, [&] {
+          return !stopping_ && (!outbox_.empty() || (drain_spool_ && !spooled_files_.empty()));
+        });
         if (stop.stop_requested()) return;
-        next = std::move(outbox_.front());
-        outbox_.pop_front();
         in_flight_ = true;
+        if (!outbox_.empty()) {
+          next = std::move(outbox_.front());
+          outbox_.pop_front();
+        } else {
+          from_spool = spooled_files_.front();
+        }
       }
-      space_.notify_all();
-      deliver(*next, stop);
-      std::lock_guard lock(mutex_);
-      in_flight_ = false;
-      advance_completed_locked(next->upto);
-      if (outbox_.empty()) advance_completed_locked(idle_position_);
-      recycle_locked(std::move(next));
+      if (next) {
+        space_.notify_all();
+        const outcome result = deliver(*next, stop);
+        std::lock_guard lock(mutex_);
+        if (result != outcome::finished) spool_or_drop_locked(*next, result == outcome::stopped ? stop_reason_ : drop_reason::retries_exhausted);
+        // A live success proves the destination is back: spooled batches may follow.
+        drain_spool_ = result == outcome::finished;
+        in_flight_ = false;
+        progress_.notify_all();
+        advance_completed_locked(next->upto);
+        if (outbox_.empty()) advance_completed_locked(idle_position_);
+        recycle_locked(std::move(next));
+      } else {
+        send_spooled(*from_spool, stop);
+      }
     }
   }
 
-  // Posts one batch until every item is accepted or dropped with a reason.
-  void deliver(batch& current, const std::stop_token& stop) {
+  // Sends one spooled file; it leaves the spool only once its items are accounted for.
+  void send_spooled(const spool_entry& entry, const std::stop_token& stop) {
+    outcome result = outcome::finished;
+    const bool expired = std::chrono::system_clock::now() - entry.oldest > spool_->options().max_age;
+    const auto unreadable = expired ? std::nullopt : spool_->load(entry, spool_batch_);
+    if (expired) {
+      counters_.drop(drop_reason::expired, entry.items);
+    } else if (unreadable) {
+      // Changed or damaged on disk since it was listed: its items are lost, and counted.
+      counters_.spool_corrupt_files.fetch_add(1, std::memory_order_relaxed);
+      counters_.drop(drop_reason::spool_corrupt, entry.items);
+    } else {
+      result = deliver(spool_batch_, stop);
+    }
+    std::lock_guard lock(mutex_);
+    in_flight_ = false;
+    progress_.notify_all();
+    if (result == outcome::finished) {
+      remove_spooled_locked(entry);
+    } else {
+      // Left on disk for the next success or start; if a partial answer accepted some of
+      // its items, the file is rewritten with the rest so none is sent twice.
+      if (spool_batch_.items() < entry.items) {
+        remove_spooled_locked(entry);
+        spool_or_drop_locked(spool_batch_, drop_reason::retries_exhausted);
+      }
+      drain_spool_ = false;
+    }
+    if (outbox_.empty()) advance_completed_locked(idle_position_);
+  }
+
+  // Posts one batch until every item is accepted or dropped with a reason, or until the
+  // retries run out or the sender stops (then the caller spools what is left).
+  outcome deliver(batch& current, const std::stop_token& stop) {
     unsigned attempt = 0;
     for (;;) {
-      if (!wait_until(pause_until_, stop)) return drop_in_flight(current);
+      if (!wait_until(pause_until_, stop)) return outcome::stopped;
       post_options post{.content_type = "application/x-json-stream",
                         .gzip = options_.gzip,
                         .bearer_token = std::nullopt,
@@ -208,24 +289,23 @@ class sink {
       if (settings_.uses_aad) post.bearer_token = bearer_token_();
       counters_.requests.fetch_add(1, std::memory_order_relaxed);
       const http_response response = client_.post(url_, current.view(), post);
-      if (stop.stop_requested()) return drop_in_flight(current);
+      if (stop.stop_requested()) return outcome::stopped;
 
       std::optional<ingestion_response> parsed;
       if (response.status != 0 && !response.body.empty()) {
         auto body = parse_ingestion_response(response.body);
         if (body.has_value()) parsed = std::move(*body);
       }
-      const auto now = std::chrono::system_clock::now();
       std::optional<std::chrono::milliseconds> hint;
       if (response.retry_after) {
-        if (auto after = parse_retry_after(*response.retry_after, now)) hint = *after;
+        if (auto after = parse_retry_after(*response.retry_after, std::chrono::system_clock::now())) hint = *after;
       }
 
       switch (classify_response(response.status, parsed.has_value(), post.bearer_token.has_value())) {
         case response_class::success:
           counters_.accepted.fetch_add(current.items(), std::memory_order_release);
           backoff_.reset();
-          return;
+          return outcome::finished;
         case response_class::partial: {
           const resend_plan plan = select_resend(current.items(), *parsed);
           counters_.accepted.fetch_add(plan.accepted + plan.sampled_out, std::memory_order_release);
@@ -233,7 +313,7 @@ class sink {
           counters_.drop(drop_reason::rejected_by_server, plan.rejected.size());
           if (plan.resend.empty()) {
             backoff_.reset();
-            return;
+            return outcome::finished;
           }
           // The next answer's indexes refer to this smaller batch.
           current.keep_only(plan.resend, retry_batch_);
@@ -244,31 +324,47 @@ class sink {
         case response_class::throttled_quota:
           counters_.drop(drop_reason::quota, current.items());
           pause_until_ = clock::now() + std::max(hint.value_or(retry_.quota_pause), retry_.quota_pause);
-          return;
+          return outcome::finished;
         case response_class::redirect:
         case response_class::drop:
           counters_.drop(drop_reason::rejected_by_server, current.items());
-          return;
+          return outcome::finished;
       }
 
-      if (++attempt >= retry_.max_attempts) {
-        counters_.drop(drop_reason::retries_exhausted, current.items());
-        return;
-      }
+      if (++attempt >= retry_.max_attempts) return outcome::exhausted;
       counters_.retried.fetch_add(current.items(), std::memory_order_relaxed);
-      if (!wait_until(clock::now() + backoff_.next_delay(hint), stop)) {
-        return drop_in_flight(current);
-      }
+      if (!wait_until(clock::now() + backoff_.next_delay(hint), stop)) return outcome::stopped;
     }
   }
 
-  void drop_in_flight(const batch& current) {
-    drop_reason reason;
-    {
-      std::lock_guard lock(mutex_);
-      reason = stop_reason_;
+  // Writes the batch to the spool (counted as spooled), or drops it with `reason` when
+  // there is no spool or the write fails. Evicts the oldest files over the byte cap.
+  void spool_or_drop_locked(const batch& unsent, drop_reason reason) {
+    if (unsent.empty()) return;
+    if (spool_) {
+      if (auto entry = spool_->store(unsent, unsent.oldest)) {
+        counters_.spooled.fetch_add(entry->items, std::memory_order_release);
+        spool_bytes_ += entry->bytes;
+        spooled_files_.push_back(std::move(*entry));
+        while (spool_bytes_ > spool_->options().max_bytes && !spooled_files_.empty()) {
+          const spool_entry oldest = spooled_files_.front();
+          remove_spooled_locked(oldest);
+          counters_.drop(drop_reason::spool_full, oldest.items);
+        }
+        return;
+      }
     }
-    counters_.drop(reason, current.items());
+    counters_.drop(reason, unsent.items());
+  }
+
+  void remove_spooled_locked(const spool_entry& entry) {
+    const auto found = std::find_if(spooled_files_.begin(), spooled_files_.end(),
+                                    [&](const spool_entry& e) { return e.path == entry.path; });
+    if (found == spooled_files_.end()) return;
+    spool_->remove(*found);
+    spool_bytes_ -= found->bytes;
+    counters_.spooled.fetch_sub(found->items, std::memory_order_release);
+    spooled_files_.erase(found);
   }
 
   // Sleeps until `deadline`; false when stopped first.
@@ -308,9 +404,10 @@ class sink {
   const std::chrono::milliseconds block_timeout_;
   const std::function<std::optional<std::string>()> bearer_token_;
   const std::string url_;
-  http_client client_;  // used by the posting thread only
-  backoff backoff_;     // posting thread only
-  batch retry_batch_;   // posting thread only
+  http_client client_;               // posting thread only
+  backoff backoff_;                  // posting thread only
+  batch retry_batch_;                // posting thread only
+  batch spool_batch_;                // posting thread only
   clock::time_point pause_until_{};  // posting thread only
 
   sink_counters counters_;
@@ -330,6 +427,12 @@ class sink {
   drop_reason stop_reason_ = drop_reason::shutdown;
   std::size_t completed_ = 0;
   std::size_t idle_position_ = 0;
+  // The spool (under mutex_): files oldest first, their total size, and whether the
+  // posting thread may send them now (at start, and after each live success).
+  std::optional<spool> spool_;
+  std::deque<spool_entry> spooled_files_;
+  std::uint64_t spool_bytes_ = 0;
+  bool drain_spool_ = true;
 
   std::jthread thread_;
 };
@@ -360,14 +463,14 @@ class sender {
       throw std::invalid_argument("onefuzz::telemetry::transport::sender: " + resolved.error().message);
     }
     if (resolved->instance) {
-      instance_.emplace(std::move(*resolved->instance), options_.instance, options_);
+      instance_.emplace("instance", std::move(*resolved->instance), options_.instance, options_);
       full_envelope_.emplace(envelope_options{.instrumentation_key = instance_->settings().instrumentation_key,
                                               .cloud_role = options_.cloud_role,
                                               .role_instance = options_.role_instance,
                                               .device_id = options_.device_id});
     }
     if (resolved->central) {
-      central_.emplace(std::move(*resolved->central), options_.central, options_);
+      central_.emplace("central", std::move(*resolved->central), options_.central, options_);
       central_envelope_.emplace(central_->settings().instrumentation_key, options_.cloud_role);
     }
     if (instance_) instance_->start();
@@ -443,8 +546,8 @@ class sender {
     }
     worker_wake_.notify_one();
     if (worker_.joinable()) worker_.join();
-    if (instance_) instance_->stop(drop_reason::shutdown);
-    if (central_) central_->stop(drop_reason::shutdown);
+    if (instance_) instance_->stop(drop_reason::shutdown, deadline);
+    if (central_) central_->stop(drop_reason::shutdown, deadline);
     shutdown_result_ = flushed;
     stopped_.store(true, std::memory_order_release);
     return flushed;
@@ -559,8 +662,8 @@ class sender {
   template <class E>
   void serialize(timestamp time, const E& event) {
     if (instance_ && central_ && options_.instance.encoding == options_.central.encoding) {
-      auto& full = instance_->open_batch();
-      auto& central = central_->open_batch();
+      auto& full = instance_->open_batch(time);
+      auto& central = central_->open_batch(time);
       full.begin_item();
       central.begin_item();
       const pair_report reports =
@@ -573,7 +676,7 @@ class sender {
       finish_item(*central_, central, reports.central);
     } else {
       if (instance_) {
-        auto& full = instance_->open_batch();
+        auto& full = instance_->open_batch(time);
         full.begin_item();
         const write_report report =
             options_.instance.encoding == encoding::typed
@@ -582,7 +685,7 @@ class sender {
         finish_item(*instance_, full, report);
       }
       if (central_) {
-        auto& central = central_->open_batch();
+        auto& central = central_->open_batch(time);
         central.begin_item();
         const write_report report =
             options_.central.encoding == encoding::typed
@@ -594,12 +697,12 @@ class sender {
     }
     if constexpr (has_metric_twin_v<E>) {
       if (instance_) {
-        auto& full = instance_->open_batch();
+        auto& full = instance_->open_batch(time);
         full.begin_item();
         finish_item(*instance_, full, write_metric_full(full.body(), *full_envelope_, time, event, context_));
       }
       if (central_) {
-        auto& central = central_->open_batch();
+        auto& central = central_->open_batch(time);
         central.begin_item();
         finish_item(*central_, central,
                     write_metric_central(central.body(), *central_envelope_, time, event, context_));
@@ -644,13 +747,21 @@ class sender {
       }
 
       if (stop) {
-        // Shutdown's flush is over (delivered or out of time): what is still queued or
-        // open is counted as dropped.
-        while (queue_.try_pop([&](const queued_event_ops& ops, const void*) noexcept {
-          count_dropped(drop_reason::shutdown, ops.items);
-        })) {
+        // Shutdown's flush is over (delivered or out of time). With a spool, what is still
+        // queued is serialized and spooled with the open batches; without one it is
+        // counted as dropped.
+        if (options_.spool.directory.empty()) {
+          while (queue_.try_pop([&](const queued_event_ops& ops, const void*) noexcept {
+            count_dropped(drop_reason::shutdown, ops.items);
+          })) {
+          }
+        } else {
+          while (queue_.try_pop([&](const queued_event_ops& ops, const void* stored) noexcept {
+            ops.process(stored, &target);
+          })) {
+          }
         }
-        for_each_sink([](detail::sink& s) { s.drop_open(drop_reason::shutdown); });
+        for_each_sink([](detail::sink& s) { s.retire_open(drop_reason::shutdown); });
         return;
       }
 

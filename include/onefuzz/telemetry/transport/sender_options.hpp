@@ -7,6 +7,7 @@
 #include <onefuzz/telemetry/transport/environment.hpp>
 #include <onefuzz/telemetry/transport/http_client.hpp>
 #include <onefuzz/telemetry/transport/retry_policy.hpp>
+#include <onefuzz/telemetry/transport/spool.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -68,6 +69,10 @@ struct sender_options {
 
   batching_options batching{};
   retry_options retry{};
+  // Where batches that cannot be sent wait for a later success or the next start: one
+  // folder per destination below spool.directory, named after a hash of its key. Empty
+  // directory (the default): no spool, such batches are dropped and counted.
+  spool_options spool{};
   sink_options instance{};
   sink_options central{};
   http_options http{};

@@ -18,28 +18,34 @@ enum class drop_reason {
   rejected_by_server,  // 4xx, per-item 400, unfollowed redirects: resending cannot help
   quota,               // 402/439: the resource is over its quota
   too_large,           // one item above the service's 64 KB item limit
-  shutdown,            // still unsent when shutdown() reached its deadline
+  shutdown,            // still unsent when shutdown() reached its deadline (no spool)
   after_shutdown,      // emit() called after shutdown()
+  spool_full,          // evicted, oldest first, from a spool over its byte cap
+  expired,             // spooled longer than the service's 48 h window
+  spool_corrupt,       // in a spool file damaged on disk after it was written
 };
 
-inline constexpr std::size_t drop_reason_count = 8;
+inline constexpr std::size_t drop_reason_count = 11;
 
 // The reason's name in counters output (the demo's JSON line).
 constexpr std::string_view to_string(drop_reason reason) noexcept {
   constexpr std::array<std::string_view, drop_reason_count> names = {
-      "queue_full", "backlog_full", "retries_exhausted", "rejected_by_server",
-      "quota",      "too_large",    "shutdown",          "after_shutdown"};
+      "queue_full", "backlog_full", "retries_exhausted", "rejected_by_server", "quota",
+      "too_large",  "shutdown",     "after_shutdown",    "spool_full",         "expired",
+      "spool_corrupt"};
   return names[static_cast<std::size_t>(reason)];
 }
 
 // A snapshot of one destination's counters. Counts are of telemetry items: an event with
 // a metric twin is two items. Once a flush has returned true or shutdown has returned:
-//   emitted == accepted + dropped_total() + spooled
+//   emitted + restored == accepted + dropped_total() + spooled
 struct sink_statistics {
   std::uint64_t emitted = 0;
+  std::uint64_t restored = 0;     // found in the spool at start, written by an earlier run
   std::uint64_t accepted = 0;     // answered accepted by the service (incl. sampled out)
   std::uint64_t sampled_out = 0;  // of accepted: per-item 206 "Telemetry sampled out."
-  std::uint64_t spooled = 0;      // written to the spool directory for a later run
+  std::uint64_t spooled = 0;      // on disk in the spool now, waiting to be sent
+  std::uint64_t spool_corrupt_files = 0;  // unreadable or partial spool files, removed
   std::uint64_t requests = 0;     // HTTP requests made
   std::uint64_t retried = 0;      // items sent again after a retriable failure
   std::array<std::uint64_t, drop_reason_count> dropped{};
@@ -60,7 +66,7 @@ struct sink_statistics {
   // Items not yet accounted for: queued, being serialized, or in flight.
   [[nodiscard]] std::uint64_t pending() const noexcept {
     const auto done = accepted + dropped_total() + spooled;
-    return emitted > done ? emitted - done : 0;
+    return emitted + restored > done ? emitted + restored - done : 0;
   }
 };
 
@@ -71,8 +77,10 @@ namespace detail {
 struct sink_counters {
   alignas(64) std::atomic<std::uint64_t> emitted{0};
   alignas(64) std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> restored{0};
   std::atomic<std::uint64_t> sampled_out{0};
   std::atomic<std::uint64_t> spooled{0};
+  std::atomic<std::uint64_t> spool_corrupt_files{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> retried{0};
   std::array<std::atomic<std::uint64_t>, drop_reason_count> dropped{};
@@ -91,7 +99,9 @@ struct sink_counters {
     // emitted never shows more outcomes than emissions.
     s.accepted = accepted.load(std::memory_order_acquire);
     s.sampled_out = sampled_out.load(std::memory_order_relaxed);
-    s.spooled = spooled.load(std::memory_order_relaxed);
+    s.spooled = spooled.load(std::memory_order_acquire);
+    s.restored = restored.load(std::memory_order_relaxed);
+    s.spool_corrupt_files = spool_corrupt_files.load(std::memory_order_relaxed);
     for (std::size_t i = 0; i < drop_reason_count; ++i) s.dropped[i] = dropped[i].load(std::memory_order_acquire);
     s.emitted = emitted.load(std::memory_order_acquire);
     s.requests = requests.load(std::memory_order_relaxed);

@@ -4,6 +4,7 @@
 
 #include <onefuzz/telemetry/json.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -60,10 +61,13 @@ class batch {
     body_.clear();
     offsets_.clear();
     upto = 0;
+    oldest = {};
   }
 
   // Every event before this queue position is in this batch or an earlier one.
   std::size_t upto = 0;
+  // The time of the oldest item (the spool discards items the service would refuse as old).
+  std::chrono::system_clock::time_point oldest{};
 
  private:
   void truncate_to(std::size_t size) noexcept {
