@@ -292,16 +292,20 @@ TEST_CASE("afl_reporter reads the file each period, skips missing and empty read
   CHECK(reporter.statistics().last_error.find("fuzzer_stats") != std::string::npos);
   CHECK(sent.values().empty());
 
-  // AFL's first write, then a later one with an unknown key: both arrive.
-  integrations_test::write_file(path, read_file(data_file("aflplusplus_fuzzer_stats_start")));
+  // AFL's first write, then a later one with an unknown key: both arrive. The test writes
+  // by rename so that no read sees half a file (torn reads have their own test above).
+  const auto replace = [&](const std::string& text) {
+    integrations_test::write_file(dir / "next", text);
+    std::filesystem::rename(dir / "next", path);
+  };
+  replace(read_file(data_file("aflplusplus_fuzzer_stats_start")));
   REQUIRE(sent.wait_until([](const auto& v) { return !v.empty(); }));
-  const auto start_count = *sent.values().back().count;
-  integrations_test::write_file(path, read_file(data_file("aflplusplus_fuzzer_stats_final")) + "brand_new_key : 1\n");
-  REQUIRE(sent.wait_until([&](const auto& v) { return *v.back().count != start_count; }));
-  CHECK(*sent.values().back().count > start_count);
+  const auto start_count = (*sent.values().back().count).value();
+  replace(read_file(data_file("aflplusplus_fuzzer_stats_final")) + "brand_new_key : 1\n");
+  REQUIRE(sent.wait_until([&](const auto& v) { return (*v.back().count).value_or(0) > start_count; }));
 
   // An empty file (just truncated by AFL): no event for it.
-  integrations_test::write_file(path, "");
+  replace("");
   const auto empty_before = reporter.statistics().empty_reads;
   const auto reads_before = reporter.statistics().reads;
   REQUIRE(wait_reads(reads_before + 2));
@@ -319,7 +323,7 @@ TEST_CASE("afl_reporter reads the file each period, skips missing and empty read
   }
   // After stop the thread reads no more; report_now still reads on demand.
   const auto reads_at_stop = stats.reads;
-  integrations_test::write_file(path, read_file(data_file("aflplusplus_fuzzer_stats_final")));
+  replace(read_file(data_file("aflplusplus_fuzzer_stats_final")));
   CHECK(reporter.report_now());
   CHECK(reporter.statistics().reads == reads_at_stop + 1);
 }
