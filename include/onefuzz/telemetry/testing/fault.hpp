@@ -29,6 +29,7 @@ public:
     drop_connection,  // read the request, then close the connection without answering
     never_answer,     // read the request and hold the connection until the server stops
     redirect,         // answer `code` (307/308...) with a Location header; store nothing
+    reply,            // answer `code` with a verbatim body (hostile replies); store nothing
   };
 
   // Answers `code` (200..599) with `itemsReceived` = items in the body, `itemsAccepted` 0
@@ -87,6 +88,18 @@ public:
     return f;
   }
 
+  // Answers `code` (100..999) with `body` verbatim, whatever it holds (garbage, a wrong
+  // shape, megabytes): a hostile or broken server. Stores nothing.
+  static fault reply(int code, std::string body) {
+    if (code < 100 || code > 999) {
+      throw std::invalid_argument("fault::reply(code, body): code must be in 100..999, got " + std::to_string(code));
+    }
+    fault f(kind::reply);
+    f.code_ = code;
+    f.body_ = std::move(body);
+    return f;
+  }
+
   // Returns a copy that also sends `Retry-After: value`, verbatim, so both the
   // delta-seconds ("2") and the HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT") forms, and
   // malformed ones, can be tested.
@@ -104,6 +117,8 @@ public:
   [[nodiscard]] std::chrono::milliseconds delay_duration() const noexcept { return delay_; }
   // The Location of a redirect fault.
   [[nodiscard]] std::string const& location() const noexcept { return location_; }
+  // The verbatim body of a reply fault.
+  [[nodiscard]] std::string const& body() const noexcept { return body_; }
   // The per-item answers of a partial fault.
   [[nodiscard]] std::vector<item_status> const& items() const noexcept { return items_; }
   // The Retry-After value to send, if any.
@@ -118,6 +133,7 @@ private:
   std::string location_{};
   std::vector<item_status> items_{};
   std::optional<std::string> retry_after_{};
+  std::string body_{};
 };
 
 // Readable name of a fault kind, for logs and test messages.
@@ -129,6 +145,7 @@ inline char const* to_string(fault::kind k) noexcept {
     case fault::kind::drop_connection: return "drop_connection";
     case fault::kind::never_answer: return "never_answer";
     case fault::kind::redirect: return "redirect";
+    case fault::kind::reply: return "reply";
   }
   return "unknown";
 }

@@ -301,7 +301,11 @@ class sink {
         if (auto after = parse_retry_after(*response.retry_after, std::chrono::system_clock::now())) hint = *after;
       }
 
-      switch (classify_response(response.status, parsed.has_value(), post.bearer_token.has_value())) {
+      // Status 0 is a network failure (refused, reset, timed out): retriable, like a 503.
+      const response_class verdict =
+          response.status == 0 ? response_class::retry
+                               : classify_response(response.status, parsed.has_value(), post.bearer_token.has_value());
+      switch (verdict) {
         case response_class::success:
           counters_.accepted.fetch_add(current.items(), std::memory_order_release);
           backoff_.reset();

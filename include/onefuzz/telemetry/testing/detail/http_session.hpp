@@ -223,6 +223,11 @@ inline asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_pt
       (void)forever_ec;
       co_return;
     }
+    if (scripted && scripted->type() == fault::kind::reply) {
+      auto res = make_answer(scripted->status_code(), scripted->body(), keep_alive, scripted->retry_after_value());
+      if (!co_await answer(stream, *state, std::move(record), std::move(res))) co_return;
+      continue;
+    }
     if (scripted && scripted->type() == fault::kind::redirect) {
       auto res = make_answer(scripted->status_code(), {}, keep_alive, scripted->retry_after_value());
       res.set(http::field::location, scripted->location());
