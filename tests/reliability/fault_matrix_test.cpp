@@ -1,10 +1,10 @@
 // The fault matrix: each misbehaviour of the network or the service, over real loopback
 // sockets. For each: nothing is lost beyond counted drops, and deadlines are met.
-#include "reliability_support.hpp"
+#include "sender_support.hpp"
 
 #include <boost/json.hpp>
 
-using namespace reliability;
+using namespace sender_support;
 using tel::testing::fault;
 using tel::testing::ingestion_server;
 using tel::transport::drop_reason;
@@ -14,7 +14,7 @@ TEST_CASE("bursts of 5xx and 408 answers are retried until accepted") {
   ingestion_server server;
   server.script({fault::status(500), fault::status(502), fault::status(503), fault::status(504),
                  fault::status(408)});
-  auto options = options_for(server.connection_string(instance_key));
+  auto options = fast_options(server.connection_string(instance_key));
   options.retry.max_attempts = 8;
   tel::transport::sender<> sender{options};
   for (std::uint64_t i = 0; i < 10; ++i) sender.emit(coverage(i));
@@ -27,7 +27,7 @@ TEST_CASE("bursts of 5xx and 408 answers are retried until accepted") {
 
 TEST_CASE("a refused connection is retried, then dropped as exhausted and counted") {
   watchdog guard{"connection refused", 60s};
-  auto options = options_for(connection_string_for_port(closed_port(), instance_key));
+  auto options = fast_options(connection_string_for_port(closed_port(), instance_key));
   options.retry.max_attempts = 3;
   tel::transport::sender<> sender{options};
   sender.emit(coverage(1));
@@ -44,7 +44,7 @@ TEST_CASE("a connection reset before the answer is retried") {
   // libcurl resends once by itself on a reused connection that yields nothing; two drops
   // make the sender see the failure.
   server.script({fault::drop_connection(), fault::drop_connection()});
-  tel::transport::sender<> sender{options_for(server.connection_string(instance_key))};
+  tel::transport::sender<> sender{fast_options(server.connection_string(instance_key))};
   sender.emit(coverage(1));
   REQUIRE(sender.force_flush(30s));
   const auto s = sender.instance_statistics();
@@ -57,7 +57,7 @@ TEST_CASE("a 10 s answer outlasts the request timeout and is retried; the deadli
   watchdog guard{"slow server", 60s};
   ingestion_server server;
   server.script({fault::delay(10s)});
-  auto options = options_for(server.connection_string(instance_key));
+  auto options = fast_options(server.connection_string(instance_key));
   options.http.total_timeout = 500ms;
   tel::transport::sender<> sender{options};
   const auto start = std::chrono::steady_clock::now();
@@ -80,7 +80,7 @@ TEST_CASE("307 and 308 redirects are followed with the body") {
     ingestion_server moved;
     ingestion_server server;
     server.script({fault::redirect(code, moved.track_url())});
-    tel::transport::sender<> sender{options_for(server.connection_string(instance_key))};
+    tel::transport::sender<> sender{fast_options(server.connection_string(instance_key))};
     sender.emit(coverage(1));
     REQUIRE(sender.force_flush(30s));
     CHECK(sender.instance_statistics().accepted == 2);
@@ -118,7 +118,7 @@ TEST_CASE("hostile and broken answers: garbage, wrong shapes, oversized bodies")
     watchdog guard{r.name, 60s};
     ingestion_server server;
     server.script({r.answer});
-    tel::transport::sender<> sender{options_for(server.connection_string(instance_key))};
+    tel::transport::sender<> sender{fast_options(server.connection_string(instance_key))};
     sender.emit(coverage(1));
     REQUIRE(sender.force_flush(30s));
     const auto s = sender.instance_statistics();
@@ -139,7 +139,7 @@ TEST_CASE("the server restarting during a run loses nothing uncounted") {
   watchdog guard{"server restart", 120s};
   auto server = std::make_unique<ingestion_server>();
   const auto port = server->port();
-  auto options = options_for(server->connection_string(instance_key));
+  auto options = fast_options(server->connection_string(instance_key));
   options.retry.max_attempts = 20;
   options.retry.backoff.max_delay = 100ms;
   tel::transport::sender<> sender{options};
@@ -163,7 +163,7 @@ TEST_CASE("quota answers are counted and the destination keeps working afterward
   watchdog guard{"quota", 60s};
   ingestion_server server;
   server.script({fault::status(439).retry_after("0"), fault::status(402)});
-  tel::transport::sender<> sender{options_for(server.connection_string(instance_key))};
+  tel::transport::sender<> sender{fast_options(server.connection_string(instance_key))};
   for (std::uint64_t i = 0; i < 3; ++i) {
     sender.emit(coverage(i));
     REQUIRE(sender.force_flush(30s));

@@ -1,13 +1,13 @@
 // Load: four producers emit as fast as they can for 30 s (ONEFUZZ_LOAD_SECONDS) against
 // a destination in outage. Memory stays within the configured bounds, emit() latency
 // stays flat, and nothing deadlocks (a watchdog aborts with a message).
-#include "reliability_support.hpp"
+#include "sender_support.hpp"
 
 #include <algorithm>
 #include <fstream>
 #include <vector>
 
-using namespace reliability;
+using namespace sender_support;
 using tel::transport::drop_reason;
 
 namespace {
@@ -47,7 +47,7 @@ TEST_CASE("four producers against an outage: bounded memory, flat emit latency, 
   watchdog guard{"load", duration + 120s};
   const long baseline_kib = peak_rss_kib();
 
-  auto options = options_for(connection_string_for_port(closed_port(), instance_key),
+  auto options = fast_options(connection_string_for_port(closed_port(), instance_key),
                              connection_string_for_port(closed_port(), central_key));
   options.queue_capacity = 8192;
   options.retry.max_attempts = 3;

@@ -1,9 +1,9 @@
 // Lost wakeups: with a batch delay of ten minutes the worker sleeps until it is woken, so
 // a flush or a shutdown whose notification were lost would hang; a watchdog turns that
 // into an abort with a message. Rounds sweep the race window between emit and flush.
-#include "reliability_support.hpp"
+#include "sender_support.hpp"
 
-using namespace reliability;
+using namespace sender_support;
 using tel::testing::ingestion_server;
 
 TEST_CASE("flush and shutdown never miss the worker's wakeup") {
@@ -11,7 +11,7 @@ TEST_CASE("flush and shutdown never miss the worker's wakeup") {
   ingestion_server server;
   const int rounds = 150;
   for (int round = 0; round < rounds; ++round) {
-    auto options = options_for(server.connection_string(instance_key));
+    auto options = fast_options(server.connection_string(instance_key));
     options.batching.max_delay = std::chrono::minutes{10};
     tel::transport::sender<> sender{options};
     sender.emit(coverage(static_cast<std::uint64_t>(round)));
@@ -31,7 +31,7 @@ TEST_CASE("flush and shutdown never miss the worker's wakeup") {
 TEST_CASE("concurrent flushes from several threads all return") {
   watchdog guard{"concurrent flush", 120s};
   ingestion_server server;
-  auto options = options_for(server.connection_string(instance_key));
+  auto options = fast_options(server.connection_string(instance_key));
   options.batching.max_delay = std::chrono::minutes{10};
   tel::transport::sender<> sender{options};
   std::vector<std::thread> threads;

@@ -1,42 +1,25 @@
 // The sender against the local ingestion server, over real loopback sockets: delivery to
 // both destinations, each response class, overflow policies, flush and shutdown deadlines,
 // and the accounting identity emitted == accepted + dropped in every case.
-#include <onefuzz/telemetry/catalog.hpp>
-#include <onefuzz/telemetry/testing/ingestion_server.hpp>
-#include <onefuzz/telemetry/transport/sender.hpp>
+#include "sender_support.hpp"
 
 #include <boost/json.hpp>
-#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <set>
 #include <string>
 
-namespace tel = onefuzz::telemetry;
-namespace cat = onefuzz::telemetry::catalog;
+using namespace sender_support;
 using tel::testing::fault;
 using tel::testing::ingestion_server;
 using tel::transport::drop_reason;
 using tel::transport::overflow_policy;
-using tel::transport::sink_statistics;
-using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* instance_key = "11111111-1111-4111-8111-111111111111";
-constexpr const char* central_key = "22222222-2222-4222-8222-222222222222";
-
-const char* no_environment(const char*) { return nullptr; }
-
 tel::transport::sender_options options_for(const ingestion_server& server, bool with_central = true) {
-  tel::transport::sender_options options;
-  options.destinations.instance = server.connection_string(instance_key);
-  if (with_central) options.destinations.central = server.connection_string(central_key);
-  options.getenv = &no_environment;
-  options.batching.max_delay = 50ms;
-  // Short waits keep the retry tests fast; the policy is the same.
-  options.retry.backoff = {.min_delay = 5ms, .initial_delay = 10ms, .max_delay = 50ms, .multiplier = 2.0};
-  options.retry.quota_pause = 10ms;
+  auto options = fast_options(server.connection_string(instance_key),
+                              with_central ? server.connection_string(central_key) : std::string{});
   options.role_instance = "node-1";
   options.device_id = "device-1";
   return options;
@@ -57,21 +40,6 @@ cat::new_result crash(int i) {
   cat::new_result ev;
   ev.path = "crash-" + std::to_string(i);
   return ev;
-}
-
-cat::coverage_data coverage(std::uint64_t covered) {
-  cat::coverage_data ev;
-  ev.covered = covered;
-  ev.features = 100u;
-  ev.rate = static_cast<double>(covered) / 100.0;
-  return ev;
-}
-
-// Every emitted item is accepted or dropped with a reason (the spool is not used here).
-void check_accounting(const sink_statistics& s) {
-  INFO("emitted " << s.emitted << " accepted " << s.accepted << " dropped " << s.dropped_total());
-  CHECK(s.emitted == s.accepted + s.dropped_total() + s.spooled);
-  CHECK(s.pending() == 0);
 }
 
 const boost::json::object& properties_of(const boost::json::object& envelope) {

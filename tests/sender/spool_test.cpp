@@ -1,11 +1,8 @@
 // The spool: batches that cannot be sent are kept on disk and sent after a later success
 // or the next start; damaged files are skipped and counted; nothing is lost uncounted.
-#include <onefuzz/telemetry/catalog.hpp>
-#include <onefuzz/telemetry/testing/ingestion_server.hpp>
-#include <onefuzz/telemetry/transport/sender.hpp>
+#include "sender_support.hpp"
 
 #include <boost/json.hpp>
-#include <catch2/catch.hpp>
 
 #include <sys/stat.h>
 
@@ -15,21 +12,13 @@
 #include <random>
 #include <string>
 
-namespace tel = onefuzz::telemetry;
-namespace cat = onefuzz::telemetry::catalog;
 namespace fs = std::filesystem;
+using namespace sender_support;
 using tel::testing::fault;
 using tel::testing::ingestion_server;
 using tel::transport::drop_reason;
-using tel::transport::sink_statistics;
-using namespace std::chrono_literals;
 
 namespace {
-
-constexpr const char* instance_key = "11111111-1111-4111-8111-111111111111";
-constexpr const char* central_key = "22222222-2222-4222-8222-222222222222";
-
-const char* no_environment(const char*) { return nullptr; }
 
 struct temporary_directory {
   fs::path path;
@@ -46,13 +35,9 @@ struct temporary_directory {
 
 tel::transport::sender_options options_for(const ingestion_server& server, const fs::path& spool,
                                            bool with_central = false) {
-  tel::transport::sender_options options;
-  options.destinations.instance = server.connection_string(instance_key);
-  if (with_central) options.destinations.central = server.connection_string(central_key);
-  options.getenv = &no_environment;
-  options.batching.max_delay = 20ms;
+  auto options = fast_options(server.connection_string(instance_key),
+                              with_central ? server.connection_string(central_key) : std::string{});
   options.retry.max_attempts = 2;
-  options.retry.backoff = {.min_delay = 1ms, .initial_delay = 2ms, .max_delay = 10ms, .multiplier = 2.0};
   options.spool.directory = spool;
   return options;
 }
@@ -61,12 +46,6 @@ cat::new_result crash(const std::string& name) {
   cat::new_result ev;
   ev.path = name;
   return ev;
-}
-
-void check_accounting(const sink_statistics& s) {
-  INFO("emitted " << s.emitted << " restored " << s.restored << " accepted " << s.accepted << " dropped "
-                  << s.dropped_total() << " spooled " << s.spooled);
-  CHECK(s.emitted + s.restored == s.accepted + s.dropped_total() + s.spooled);
 }
 
 std::vector<fs::path> spool_files(const fs::path& root) {

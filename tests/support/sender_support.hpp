@@ -1,5 +1,5 @@
-// Shared pieces of the reliability tests: sender options against a local server, the
-// accounting identity, and a watchdog that turns a hang into a clear failure.
+// Shared pieces of the sender and reliability tests: keys, sender options with short
+// waits, the accounting identity, and a watchdog that turns a hang into a clear failure.
 #pragma once
 
 #include <onefuzz/telemetry/catalog.hpp>
@@ -17,7 +17,7 @@
 #include <string>
 #include <thread>
 
-namespace reliability {
+namespace sender_support {
 
 namespace tel = onefuzz::telemetry;
 namespace cat = onefuzz::telemetry::catalog;
@@ -28,8 +28,10 @@ inline constexpr const char* central_key = "22222222-2222-4222-8222-222222222222
 
 inline const char* no_environment(const char*) { return nullptr; }
 
-inline tel::transport::sender_options options_for(const std::string& instance_connection,
-                                                  const std::string& central_connection = {}) {
+// Options for a sender posting to local servers, with waits short enough for tests (the
+// policy is the same as with the defaults).
+inline tel::transport::sender_options fast_options(const std::string& instance_connection,
+                                                   const std::string& central_connection = {}) {
   tel::transport::sender_options options;
   options.destinations.instance = instance_connection;
   if (!central_connection.empty()) options.destinations.central = central_connection;
@@ -101,4 +103,4 @@ inline std::string connection_string_for_port(std::uint16_t port, std::string_vi
   return "InstrumentationKey=" + std::string{key} + ";IngestionEndpoint=http://127.0.0.1:" + std::to_string(port) + "/";
 }
 
-}  // namespace reliability
+}  // namespace sender_support
