@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages this project needs; quick and quiet when all are present.
-#   tools/setup.sh          what the library, the demo and the tests need
-#   tools/setup.sh --full   also clang and its sanitizer/fuzzer runtime (the test suite)
+#   tools/setup.sh          what the library and the demo need (the demo fuzzes a real
+#                           libFuzzer target, hence clang and its runtime)
+#   tools/setup.sh --full   also AFL++ (the AFL++ example runs it for real)
 set -euo pipefail
 
 packages=(g++ cmake ninja-build git libboost1.81-dev libboost-json1.81-dev
-          libcurl4-openssl-dev zlib1g-dev catch2 libbenchmark-dev)
+          libcurl4-openssl-dev zlib1g-dev catch2 libbenchmark-dev
+          clang libclang-rt-14-dev)
 if [[ "${1:-}" == "--full" ]]; then
-  # clang++ builds, sanitizers and libFuzzer targets.
-  packages+=(clang libclang-rt-14-dev)
+  packages+=(afl++)
 fi
 
 missing=()
