@@ -1,29 +1,38 @@
 #!/usr/bin/env bash
 # The README's second command (and CI): installs what is missing, then builds and runs
-# every test with g++ (warnings as errors), again under ASan+UBSan, and builds with clang++.
-# Heavier runs are behind CTest labels and not run here: see the README ("Tests").
+# every test: with g++ (warnings as errors, every header compiled on its own), again under
+# ASan+UBSan, the threaded transport tests under TSan with clang++ (which also builds the
+# whole project with clang++), and the privacy mutation check.
+# Longer runs are behind CTest labels and not run here (see the README, "Tests").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh --full
 
 jobs=$(nproc)
-heavy_labels='mutation|fuzz-long|soak'
+long_labels='fuzz-long|soak'
+SECONDS=0
 
-run_preset() {
-  local preset=$1
-  shift
-  echo "=== $preset: configure and build"
-  cmake --preset "$preset" >/dev/null
-  # all_verify_interface_header_sets: every public header compiles on its own.
-  cmake --build --preset "$preset" -j "$jobs" --target all all_verify_interface_header_sets
-  echo "=== $preset: test"
-  ctest --preset "$preset" -j "$jobs" --label-exclude "$heavy_labels" "$@"
-}
+step() { echo; echo "=== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"; }
 
-run_preset dev
-run_preset asan --label-exclude "${heavy_labels}|compile-fail|benchmark"
-echo "=== clang: configure and build"
-cmake --preset clang >/dev/null
-cmake --build --preset clang -j "$jobs"
-echo "=== clang: compile-fail rules under clang++"
-ctest --preset clang -j "$jobs" -L compile-fail
+step "g++ Debug: configure and build (with the header self-containment check)"
+cmake --preset dev >/dev/null
+cmake --build --preset dev -j "$jobs" --target all all_verify_interface_header_sets
+step "g++ Debug: tests"
+ctest --preset dev -j "$jobs" --label-exclude "mutation|${long_labels}"
+
+step "g++ ASan+UBSan: configure and build"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs"
+step "g++ ASan+UBSan: tests (compile-fail rules and fuzz runs are compiler checks, done above)"
+ctest --preset asan -j "$jobs" --label-exclude "mutation|compile-fail|benchmark|fuzz-run|${long_labels}"
+
+step "clang++ TSan: configure and build"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$jobs"
+step "clang++ TSan: threaded tests, and the compile-time rules under clang++"
+ctest --preset tsan -j "$jobs" -L "transport|testing|integrations|examples|compile-fail" --label-exclude "load|${long_labels}"
+
+step "privacy mutation check (flips every field's sharing; the build must fail each time)"
+ctest --preset dev -L mutation
+
+step "all passed"
