@@ -59,6 +59,7 @@ class output_buffer {
   void commit_to(const char* end) noexcept { size_ = static_cast<std::size_t>(end - data_.get()); }
 
   void append(const char* text, std::size_t n) {
+    if (n == 0) return;  // memcpy with a null pointer is undefined, even for 0 bytes
     std::memcpy(reserve(n), text, n);
     size_ += n;
   }
@@ -190,7 +191,8 @@ inline void write_escaped(output_buffer& out, std::string_view text, std::size_t
   const std::size_t n = text.size();
   // An input byte becomes at most 6 output bytes (\u001f); U+FFFD takes 3 for 1. The 8
   // spare bytes let the fast path below store a whole word wherever it stands.
-  char* dst = out.reserve(6 * std::min(n, max_bytes + 4) + 8);
+  // min(n, max_bytes) + 4 cannot overflow, whatever limit the caller passes.
+  char* dst = out.reserve(6 * (std::min(n, max_bytes) + 4) + 8);
   std::size_t budget = max_bytes;
   std::size_t i = 0;
   while (i < n) {
