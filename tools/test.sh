@@ -24,7 +24,7 @@ step "g++ ASan+UBSan: configure and build"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs"
 step "g++ ASan+UBSan: tests (compile-fail rules and fuzz runs are compiler checks, done above)"
-ctest --preset asan -j "$jobs" --label-exclude "mutation|compile-fail|benchmark|fuzz-run|${long_labels}"
+ctest --preset asan -j "$jobs" --label-exclude "mutation|compile-fail|${long_labels}"
 
 step "clang++ TSan: configure and build"
 cmake --preset tsan >/dev/null
