@@ -469,7 +469,6 @@ void fail(benchmark::State& state, const char* message) {
   state.SkipWithError(message);
 }
 
-
 void report(benchmark::State& state, const burst_tally& tally) {
   const auto emits = static_cast<double>(state.iterations());
   state.counters["allocs_per_emit"] = static_cast<double>(tally.allocations) / emits;
