@@ -22,6 +22,7 @@
 #include <onefuzz/telemetry/integrations/afl_stats.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <limits>

@@ -29,6 +29,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -38,7 +39,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <type_traits>
+#include <system_error>
 
 namespace tel = onefuzz::telemetry;
 using fuzz_support::reader;
