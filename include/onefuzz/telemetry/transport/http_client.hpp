@@ -318,7 +318,9 @@ public:
     std::string_view payload = body;
     if (options.gzip) {
       if (!s.compressor) {
-        s.compressor.emplace();
+        // The fastest level: at the default level compressing a 500-item batch took 1.5 ms
+        // of a 4.5 ms post cycle, for 2 % fewer bytes (benchmarks/end_to_end_benchmark).
+        s.compressor.emplace(Z_BEST_SPEED);
       }
       if (!s.compressor->compress(body, s.compressed)) {
         response.error = "http_client: gzip compression failed";
