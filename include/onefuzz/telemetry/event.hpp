@@ -139,7 +139,8 @@ struct field_info {
   value_kind kind;
   std::string_view type_name;
   bool optional;
-  std::string_view projection;  // the reviewed rule when exposure == projection
+  std::string_view projection;  // the reviewed rule when the value is a reviewed type
+  projection_grammar grammar;   // the grammar of its central form, likewise
 };
 
 namespace detail {
@@ -151,14 +152,19 @@ constexpr field_info make_field_info() {
   } else {
   using value = typename field::value_type;
   std::string_view projection;
-  if constexpr (reviewed_value<unwrap_optional_t<value>>) projection = unwrap_optional_t<value>::projection;
+  projection_grammar grammar;
+  if constexpr (reviewed_value<unwrap_optional_t<value>>) {
+    projection = unwrap_optional_t<value>::projection;
+    grammar = unwrap_optional_t<value>::central_grammar;
+  }
   return field_info{name_view<std::remove_cvref_t<decltype(boost::hana::first(std::declval<Pair>()))>>(),
                     field::sharing,
                     exposure_of<field>(),
                     kind_of<value>(),
                     type_name_of<value>(),
                     is_optional_v<value>,
-                    projection};
+                    projection,
+                    grammar};
   }
 }
 }  // namespace detail

@@ -96,16 +96,18 @@ struct write_report {
   std::uint32_t invalid_utf8_replaced = 0;  // bytes replaced by U+FFFD
   std::uint32_t non_finite_omitted = 0;     // NaN/Inf left out of typed measurements
   std::uint32_t out_of_range_enums = 0;     // enum values without a wire name
+  std::uint32_t projection_rejected = 0;    // reviewed projections outside their grammar
 
   [[nodiscard]] bool clean() const noexcept {
     return truncated_values == 0 && invalid_utf8_replaced == 0 && non_finite_omitted == 0 &&
-           out_of_range_enums == 0;
+           out_of_range_enums == 0 && projection_rejected == 0;
   }
   write_report& operator+=(const write_report& other) noexcept {
     truncated_values += other.truncated_values;
     invalid_utf8_replaced += other.invalid_utf8_replaced;
     non_finite_omitted += other.non_finite_omitted;
     out_of_range_enums += other.out_of_range_enums;
+    projection_rejected += other.projection_rejected;
     return *this;
   }
 };

@@ -203,7 +203,11 @@ inline void write_member(target& full, target& central, const V& value) {
     if (value.has_value()) write_member<Enc, Name, ToFull, ToCentral>(full, central, *value);
   } else if constexpr (reviewed_value<V>) {
     if constexpr (ToFull) write_text(full, keys::string_key, value.full_value());
-    if constexpr (ToCentral) write_text(central, keys::string_key, value.central_projection());
+    if constexpr (ToCentral) {
+      // Checked on every value: a projection outside its reviewed grammar is sent as "other".
+      write_text(central, keys::string_key,
+                 checked_projection(value, central.report.projection_rejected));
+    }
   } else if constexpr (text_value<V>) {
     static_assert(!ToCentral, "onefuzz::telemetry: free text reached a central serializer");
     write_text(full, keys::string_key, text_of(value));

@@ -1,6 +1,7 @@
 // Defines the value kinds an event field may hold, and which of them can carry user text.
 #pragma once
 
+#include <onefuzz/telemetry/reviewed.hpp>
 #include <onefuzz/telemetry/uuid.hpp>
 #include <onefuzz/telemetry/version.hpp>
 #include <onefuzz/telemetry/wire_enum.hpp>
@@ -14,23 +15,6 @@
 #include <type_traits>
 
 namespace onefuzz::telemetry {
-
-// Base class of a reviewed type: a value that holds free text (so it could never be
-// central on its own) whose central form a privacy reviewer approved. Deriving from it is
-// the only way to put text in a central field, so `grep reviewed` finds every exception.
-//
-// A reviewed type provides
-//   std::string_view full_value() const;          // what the user's own instance gets
-//   std::string_view central_projection() const;  // what the central instance gets
-//   static constexpr std::string_view projection; // the reviewed rule, for the audit
-struct reviewed {};
-
-template <class T>
-concept reviewed_value = std::derived_from<T, reviewed> && requires(const T& value) {
-  { value.full_value() } -> std::convertible_to<std::string_view>;
-  { value.central_projection() } -> std::convertible_to<std::string_view>;
-  { T::projection } -> std::convertible_to<std::string_view>;
-};
 
 namespace detail {
 template <class T>

@@ -69,12 +69,13 @@ constexpr bool is_afl_target_mode(std::string_view text) noexcept {
 // instance gets the value unchanged; the central instance gets the trimmed value when
 // every part of it is an AFL mode word (so existing queries see the same strings as
 // before), and "other" for anything else: an unknown fuzzer build's text never leaves.
-class afl_mode : public reviewed {
+class afl_mode final : public reviewed<afl_mode> {
  public:
   static constexpr std::string_view projection =
       "the trimmed value when it consists only of AFL/AFL++ target_mode words (default, "
       "qemu, dumb, no_forksrv, crash, persistent, deferred, unicorn, coresight, "
       "non_instrumented, no_fsrv, shmem_testcase), otherwise \"other\"";
+  static constexpr projection_grammar central_grammar{"a-z_ ", 256};
 
   // The central form of any value that is not made of mode words.
   static constexpr std::string_view other = "other";

@@ -16,11 +16,12 @@ namespace onefuzz::telemetry::catalog {
 // the user's own path, which can hold a user or project name, so the central instance
 // gets the file name only: "{tools_dir}/radamsa" → "radamsa", "C:\Users\a\t.exe" → "t.exe".
 // The file name itself is still the user's choice; that residue was accepted in review.
-class tool_name : public reviewed {
+class tool_name final : public reviewed<tool_name> {
  public:
   static constexpr std::string_view projection =
       "file name only: the text after the last '/' or '\\' (the directories of a custom "
       "tool's path can name a user)";
+  static constexpr projection_grammar central_grammar{"A-Za-z0-9._+-", 64};
 
   tool_name() = default;
   explicit tool_name(std::string value) : value_(std::move(value)) {}

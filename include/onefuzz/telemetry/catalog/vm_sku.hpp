@@ -90,12 +90,13 @@ constexpr bool is_azure_vm_size(std::string_view text) noexcept {
 // so a path, a resource id or any other text typed into the field never leaves. Azure
 // matches size names case-insensitively, but only the canonical spelling
 // ("Standard_D2s_v3", as the Azure CLI lists it) is passed on centrally.
-class vm_sku : public reviewed {
+class vm_sku final : public reviewed<vm_sku> {
  public:
   static constexpr std::string_view projection =
       "the value when it is an Azure VM size name in canonical spelling ((Standard|Basic)_ "
       "family size [-constrained] feature letters {_suffix}, at most 48 characters, e.g. "
       "Standard_D2s_v3), otherwise \"other\"";
+  static constexpr projection_grammar central_grammar{"A-Za-z0-9_-", 48};
 
   // The central form of any value that is not a VM size name.
   static constexpr std::string_view other = "other";
