@@ -57,6 +57,17 @@ struct no_context {
   BOOST_HANA_DEFINE_STRUCT(no_context);
 };
 
+// True when S has a pinned privacy review: a function onefuzz_central_review(
+// std::type_identity<S>) in S's namespace, which ONEFUZZ_TELEMETRY_REVIEWED writes (see
+// audit/review.hpp). Lookup is argument-dependent and on the exact type.
+template <class S>
+concept has_pinned_review = requires { onefuzz_central_review(std::type_identity<S>{}); };
+
+// no_context sends nothing: its review is empty.
+[[maybe_unused]] constexpr auto onefuzz_central_review(std::type_identity<no_context>) noexcept {
+  return std::array<std::string_view, 0>{};
+}
+
 // Whether E also goes out as a customMetric named after it with value 1.0 (the original's
 // metric twin). An event opts in with `static constexpr bool metric_twin = true;`.
 template <class E>
