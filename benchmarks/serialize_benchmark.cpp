@@ -79,9 +79,10 @@ constexpr auto onefuzz_wire_names(task_type) {
 
 // The configured tool: the whole value for the user's instance, the file name centrally
 // (as the catalog's tool_name).
-class tool_name : public tel::reviewed {
+class tool_name final : public tel::reviewed<tool_name> {
  public:
   static constexpr std::string_view projection = "file name only: the text after the last '/' or '\\'";
+  static constexpr tel::projection_grammar central_grammar{"A-Za-z0-9._+-", 64};
   tool_name() = default;
   explicit tool_name(std::string value) : value_(std::move(value)) {}
   [[nodiscard]] std::string_view full_value() const noexcept { return value_; }

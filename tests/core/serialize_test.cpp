@@ -209,6 +209,55 @@ TEST_CASE("write_both gives the same bytes as write_full and write_central") {
   }
 }
 
+TEST_CASE("write_both refuses one buffer for both payloads, and writes nothing") {
+  tel::output_buffer shared;
+  try {
+    tel::write_both(shared, full_destination, shared, central_destination, fixed_time,
+                    sample_event(), sample_context());
+    FAIL("write_both accepted the same buffer twice");
+  } catch (const std::invalid_argument& error) {
+    CHECK(std::string_view{error.what()}.find("two different buffers") != std::string_view::npos);
+  }
+  CHECK(shared.size() == 0);
+}
+
+TEST_CASE("a reviewed projection outside its grammar is sent as \"other\" and counted") {
+  // tool_path's grammar is [A-Za-z0-9._+-]{1,64}; each of these projections breaks it.
+  const std::string too_long(65, 'a');
+  for (const std::string& value :
+       {std::string{"/home/alice/my tool"}, std::string{"/opt/x/t\xc3\xa9st"}, std::string{"/usr/bin/"},
+        "/x/" + too_long, std::string{"/x/name@host"}}) {
+    auto ev = sample_event();
+    ev.tool = tool_path{value};
+    tel::output_buffer full, central;
+    const auto reports = tel::write_both(full, full_destination, central, central_destination,
+                                         fixed_time, ev, sample_context());
+    INFO(value);
+    CHECK(reports.central.projection_rejected == 1);
+    CHECK(reports.full.projection_rejected == 0);
+    const auto central_properties =
+        json::parse(central.view()).at("data").at("baseData").at("properties").as_object();
+    CHECK(central_properties.at("tool").as_string() == "other");
+    const auto full_properties =
+        json::parse(full.view()).at("data").at("baseData").at("properties").as_object();
+    CHECK(full_properties.at("tool").as_string() == json::string_view{value.data(), value.size()});
+  }
+  // At the limit, and with every allowed character class: sent as projected.
+  auto ev = sample_event();
+  ev.tool = tool_path{"/x/" + std::string(64, 'Z')};
+  tel::output_buffer central;
+  const auto report = tel::write_central(central, central_destination, fixed_time, ev);
+  CHECK(report.projection_rejected == 0);
+  CHECK(json::parse(central.view()).at("data").at("baseData").at("properties").at("tool").as_string() ==
+        std::string(64, 'Z'));
+  ev.tool = tool_path{"/x/a.B-9_+"};
+  tel::output_buffer metric;
+  const auto metric_report = tel::write_metric_central(metric, central_destination, fixed_time, ev);
+  CHECK(metric_report.projection_rejected == 0);
+  CHECK(json::parse(metric.view()).at("data").at("baseData").at("properties").at("tool").as_string() ==
+        "a.B-9_+");
+}
+
 TEST_CASE("typed encoding puts numbers in measurements and leaves out NaN and infinities") {
   tel::output_buffer out;
   auto ev = sample_event();

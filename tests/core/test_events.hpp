@@ -24,9 +24,10 @@ struct task_tag;
 using task_id = tel::basic_id<task_tag>;
 
 // A reviewed type: full path to the user's instance, file name only to the central one.
-struct tool_path : tel::reviewed {
+struct tool_path final : tel::reviewed<tool_path> {
   std::string value;
   static constexpr std::string_view projection = "the file name after the last '/'";
+  static constexpr tel::projection_grammar central_grammar{"A-Za-z0-9._+-", 64};
   tool_path() = default;
   tool_path(std::string v) : value(std::move(v)) {}
   std::string_view full_value() const { return value; }

@@ -43,10 +43,12 @@ enum class color : std::uint8_t { red, dark_blue };
 constexpr auto onefuzz_wire_names(color) { return tel::enum_wire_names<2>{"color", {"red", "dark_blue"}}; }
 
 // A reviewed type: the full value to the user's instance, the part after the last '/' to
-// the central one.
-struct tool_path : tel::reviewed {
+// the central one, when it is printable ASCII without quotes or backslashes (otherwise the
+// serializer sends "other").
+struct tool_path final : tel::reviewed<tool_path> {
   std::string value;
   static constexpr std::string_view projection = "the file name after the last '/'";
+  static constexpr tel::projection_grammar central_grammar{" -!#-[]-~", tel::max_property_value_size};
   tool_path() = default;
   explicit tool_path(std::string v) : value(std::move(v)) {}
   [[nodiscard]] std::string_view full_value() const { return value; }
@@ -261,7 +263,10 @@ void check_central(std::string_view payload, const inputs& in, tel::encoding enc
     FUZZ_CHECK(!properties.contains(key), "instance-only field in the central payload: " + std::string(key));
   }
   check_no_duplicates(payload, "properties", properties);
-  const auto projection = fuzz_support::reference_repair(in.event.tool->central_projection(), tel::max_property_value_size);
+  const std::string_view projected = in.event.tool->central_projection();
+  const auto projection = fuzz_support::reference_repair(
+      tool_path::central_grammar.accepts(projected) ? projected : tel::rejected_projection,
+      tel::max_property_value_size);
   FUZZ_CHECK(string_at(properties, "tool") == projection.value, "tool is not the projection");
   std::size_t expected_members = 4;  // tool, shade, role, and count or rate below
   if (typed) {
@@ -279,6 +284,8 @@ void check_central(std::string_view payload, const inputs& in, tel::encoding enc
   FUZZ_CHECK(properties.size() == expected_members, "unexpected central properties");
   FUZZ_CHECK(report.invalid_utf8_replaced == projection.replaced, "invalid_utf8_replaced miscounted (central)");
   FUZZ_CHECK(report.truncated_values == (projection.truncated ? 1u : 0u), "truncated_values miscounted (central)");
+  FUZZ_CHECK(report.projection_rejected == (tool_path::central_grammar.accepts(projected) ? 0u : 1u),
+             "projection_rejected miscounted (central)");
 }
 
 FUZZ_ORACLE std::string repeated(std::string_view unit, std::size_t times) {

@@ -60,12 +60,11 @@ namespace detail {
 
 // Renders the destination part of an envelope:
 //   {"ver":1,"iKey":"…","tags":{…},"time":"
+// Used only by the two envelope classes below, which are final and keep it private: no
+// code outside this file can add a tag (a host or user name) to a rendered prefix.
 class envelope_prefix {
  public:
-  [[nodiscard]] std::string_view prefix() const noexcept { return prefix_; }
-
- protected:
-  void begin(std::string_view key, telemetry::role cloud_role) {
+  envelope_prefix(std::string_view key, telemetry::role cloud_role) {
     check_instrumentation_key(key);
     prefix_ = R"({"ver":1,"iKey":")";
     prefix_.append(key);
@@ -87,8 +86,13 @@ class envelope_prefix {
     prefix_.push_back('"');
   }
 
+  void append_raw(std::string_view text) { prefix_.append(text); }
+
   void end() { prefix_.append(R"(},"time":")"); }
 
+  [[nodiscard]] std::string_view view() const noexcept { return prefix_; }
+
+ private:
   std::string prefix_;
 };
 
@@ -96,32 +100,47 @@ class envelope_prefix {
 
 // The envelope for the user's own instance, rendered once. Only the full serializers take
 // it. Throws std::invalid_argument for a malformed instrumentation key.
-class full_envelope : public detail::envelope_prefix {
+class full_envelope final {
  public:
-  explicit full_envelope(const envelope_options& options) {
-    begin(options.instrumentation_key, options.cloud_role);
+  explicit full_envelope(const envelope_options& options)
+      : prefix_(options.instrumentation_key, options.cloud_role) {
     const std::string host = (options.role_instance.empty() || options.device_id.empty())
                                  ? detail::host_name()
                                  : std::string{};
-    tag("ai.cloud.roleInstance", options.role_instance.empty() ? host : options.role_instance,
-        max_role_instance_size);
-    tag("ai.device.id", options.device_id.empty() ? host : options.device_id, max_device_id_size);
-    end();
+    prefix_.tag("ai.cloud.roleInstance",
+                options.role_instance.empty() ? host : options.role_instance,
+                max_role_instance_size);
+    prefix_.tag("ai.device.id", options.device_id.empty() ? host : options.device_id,
+                max_device_id_size);
+    prefix_.end();
   }
+
+  // The rendered destination part, up to and including `"time":"`.
+  [[nodiscard]] std::string_view prefix() const noexcept { return prefix_.view(); }
+
+ private:
+  detail::envelope_prefix prefix_;
 };
 
 // The envelope for the central instance: it carries no host data; role instance and
 // device id are "Redacted" and the IP 0.0.0.0, as the original's Microsoft client sets
 // them (reference §3.1). Only the central serializers take it, so a full payload cannot
-// be addressed to the central key. Throws std::invalid_argument for a malformed key.
-class central_envelope : public detail::envelope_prefix {
+// be addressed to the central key. It is final and its state private, so no subclass can
+// add a tag. Throws std::invalid_argument for a malformed key.
+class central_envelope final {
  public:
-  central_envelope(std::string_view instrumentation_key, telemetry::role cloud_role) {
-    begin(instrumentation_key, cloud_role);
-    prefix_.append(
+  central_envelope(std::string_view instrumentation_key, telemetry::role cloud_role)
+      : prefix_(instrumentation_key, cloud_role) {
+    prefix_.append_raw(
         R"(,"ai.cloud.roleInstance":"Redacted","ai.device.id":"Redacted","ai.location.ip":"0.0.0.0")");
-    end();
+    prefix_.end();
   }
+
+  // The rendered destination part, up to and including `"time":"`.
+  [[nodiscard]] std::string_view prefix() const noexcept { return prefix_.view(); }
+
+ private:
+  detail::envelope_prefix prefix_;
 };
 
 namespace detail {

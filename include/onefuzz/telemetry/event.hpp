@@ -106,14 +106,61 @@ constexpr bool is_plain_property_name(std::string_view name) {
   return true;
 }
 
+// An event name is an identifier, [a-z][a-z0-9_]*, at most 64 bytes: it goes to the central
+// instance as the event's and the metric twin's name, so it must not be able to carry a
+// path, a host or a build macro's text.
+inline constexpr std::size_t max_event_identifier_size = 64;
+
 constexpr bool is_valid_event_name(std::string_view name) {
-  if (name.empty() || name.size() > max_event_name_size) return false;
+  if (name.empty() || name.size() > max_event_identifier_size) return false;
+  if (!(name.front() >= 'a' && name.front() <= 'z')) return false;
   for (char c : name) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte >= 0x7F || c == '"' || c == '\\') return false;
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
   }
   return true;
 }
+static_assert(max_event_identifier_size <= max_event_name_size);
+
+// True when E::event_name is a constant expression that converts to std::string_view.
+template <class E>
+concept constant_event_name = requires {
+  typename std::integral_constant<std::size_t, std::string_view{E::event_name}.size()>;
+};
+
+// Matches the accessor BOOST_HANA_DEFINE_STRUCT and BOOST_HANA_ADAPT_STRUCT generate for a
+// data member (boost::hana::struct_detail::member_ptr over a pointer to data member), and
+// nothing else: an accessor that computes its value (BOOST_HANA_ADAPT_ADT's lambdas, or a
+// hand-written accessors_impl) could read an instance-only member into a central field.
+template <class Accessor>
+inline constexpr bool is_data_member_accessor_v = false;
+template <class MemberPointer, MemberPointer Pointer>
+inline constexpr bool
+    is_data_member_accessor_v<boost::hana::struct_detail::member_ptr<MemberPointer, Pointer>> =
+        std::is_member_object_pointer_v<MemberPointer>;
+
+// Intentionally undefined: instantiated only to fail, naming the type and the field whose
+// accessor is not a data member.
+template <class S, class FieldName>
+struct field_is_not_a_data_member;
+
+template <class S, class Pair>
+constexpr bool field_is_data_member() {
+  using accessor = std::remove_cvref_t<decltype(boost::hana::second(std::declval<Pair>()))>;
+  if constexpr (is_data_member_accessor_v<accessor>) {
+    return true;
+  } else {
+    using name = std::remove_cvref_t<decltype(boost::hana::first(std::declval<Pair>()))>;
+    return sizeof(field_is_not_a_data_member<S, name>) == 0;
+  }
+}
+
+template <class S>
+inline constexpr bool all_fields_are_data_members = boost::hana::unpack(
+    boost::hana::accessors<S>(), [](auto... pairs) {
+      return (is_data_member_accessor_v<std::remove_cvref_t<decltype(boost::hana::second(pairs))>> &&
+              ... && true);
+    });
 
 // True when the field is attributed; otherwise an error that names the event and field.
 template <class S, class Pair>
@@ -187,6 +234,18 @@ inline constexpr bool event_check = [] {
                 "onefuzz::telemetry: an event or context must declare its members with "
                 "BOOST_HANA_DEFINE_STRUCT(Type, (central<T>, name), (instance_only<T>, name)...)");
   if constexpr (hana_struct<S>) {
+    static_assert(detail::all_fields_are_data_members<S>,
+                  "onefuzz::telemetry: every field of an event or context must be a data member "
+                  "declared with BOOST_HANA_DEFINE_STRUCT or BOOST_HANA_ADAPT_STRUCT; an accessor "
+                  "that computes a value (BOOST_HANA_ADAPT_ADT) could send instance-only data "
+                  "centrally (field_is_not_a_data_member in the next error names the field)");
+    if constexpr (!detail::all_fields_are_data_members<S>) {
+      boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
+        return (detail::field_is_data_member<S, decltype(pairs)>() && ... && true);
+      });
+    }
+  }
+  if constexpr (hana_struct<S> && detail::all_fields_are_data_members<S>) {
     static_assert(detail::all_fields_attributed<S>,
                   "onefuzz::telemetry: every field of an event needs a sharing attribute: declare "
                   "it as central<T> or instance_only<T> (field_without_sharing_attribute in the "
@@ -215,12 +274,35 @@ inline constexpr bool event_check = [] {
                   "(possible with BOOST_HANA_ADAPT_STRUCT listing a member twice)");
   }
   if constexpr (requires { S::event_name; }) {
-    static_assert(detail::is_valid_event_name(S::event_name),
-                  "onefuzz::telemetry: an event_name must be 1 to 512 printable ASCII characters "
-                  "without quotes or backslashes (the ingestion limit for event names)");
+    static_assert(detail::constant_event_name<S>,
+                  "onefuzz::telemetry: an event_name must be a compile-time constant: declare "
+                  "it as static constexpr std::string_view event_name = \"my_event\";");
+    if constexpr (detail::constant_event_name<S>) {
+      static_assert(detail::is_valid_event_name(S::event_name),
+                    "onefuzz::telemetry: an event_name must be an identifier of 1 to 64 "
+                    "characters, a lowercase letter then lowercase letters, digits or '_' "
+                    "([a-z][a-z0-9_]*): it is sent centrally, so it must not carry a path, a "
+                    "host or a build macro's text");
+    }
   }
   return true;
 }();
+
+// An event: checked where it is declared with `static_assert(event<my_event>);`, which
+// fails with the same sentences as its first serialization would (an unattributed field,
+// an accessor that is not a data member, a bad event name...). Members outside the Hana
+// macro are not fields: they are never serialized, to either destination.
+template <class E>
+inline constexpr bool event_declaration_check = [] {
+  static_assert(requires { E::event_name; },
+                "onefuzz::telemetry::event<E>: an event needs a wire name, declared as static "
+                "constexpr std::string_view event_name = \"my_event\"; (a struct without one "
+                "is a context)");
+  return event_check<E>;
+}();
+
+template <class E>
+concept event = event_declaration_check<E> && telemetry_event<E>;
 
 // Every field of S in declaration order, checked by event_check.
 template <class S>

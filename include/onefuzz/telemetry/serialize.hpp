@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <string_view>
 #include <utility>
 
@@ -337,6 +338,18 @@ inline void write_payloads(target& full, std::string_view full_prefix, target& c
                            std::string_view central_prefix, timestamp time, const E& event,
                            const C& context) {
   static_assert(event_check<E> && event_check<C>);
+#ifdef ONEFUZZ_TELEMETRY_STRICT_REVIEWS
+  if constexpr (ToCentral) {
+    static_assert(has_pinned_review<E>,
+                  "onefuzz::telemetry (strict reviews): this event has no pinned review, so its "
+                  "central serializer is not built; write ONEFUZZ_TELEMETRY_REVIEWED(Event, "
+                  "...) in the event's namespace (onefuzz/telemetry/audit.hpp)");
+    static_assert(has_pinned_review<C>,
+                  "onefuzz::telemetry (strict reviews): this context has no pinned review, so "
+                  "no central payload is built with it; write ONEFUZZ_TELEMETRY_REVIEWED("
+                  "Context, ...) in the context's namespace (onefuzz/telemetry/audit.hpp)");
+  }
+#endif
   char formatted_time[timestamp_size];
   format_timestamp_cached(formatted_time, time);
   const auto& head = []() -> const auto& {
@@ -383,12 +396,19 @@ write_report write_central(output_buffer& out, const central_envelope& destinati
   return report;
 }
 
-// Appends both envelopes in one pass, each value formatted once.
+// Appends both envelopes in one pass, each value formatted once. The two buffers must be
+// different objects, or the full payload would land in what is posted centrally: the same
+// buffer twice throws std::invalid_argument, in every build type.
 template <encoding Enc = encoding::onefuzz_compatible, telemetry_event E,
           telemetry_context C = no_context>
 pair_report write_both(output_buffer& full_out, const full_envelope& full_destination,
                        output_buffer& central_out, const central_envelope& central_destination,
                        timestamp time, const E& event, const C& context = {}) {
+  if (&full_out == &central_out) {
+    throw std::invalid_argument(
+        "onefuzz::telemetry::write_both: the full and the central payload need two different "
+        "buffers (one buffer would carry the full payload to the central instance)");
+  }
   pair_report reports;
   detail::target full{full_out, reports.full};
   detail::target central{central_out, reports.central};

@@ -63,6 +63,30 @@ class field_storage {
 
 }  // namespace detail
 
+namespace detail {
+
+// Intentionally undefined: instantiated only to fail, so that the compiler prints the
+// character pointer or array type a central field was declared with, e.g.
+//   character_text_cannot_be_central<const wchar_t*>
+template <class T>
+struct character_text_cannot_be_central;
+
+template <class T>
+inline constexpr bool is_character_text_v =
+    (std::is_pointer_v<T> || std::is_array_v<T>) && text_value<T>;
+
+// True unless T is a character pointer or array; then an error that names T.
+template <class T>
+constexpr bool character_text_is_not_central() {
+  if constexpr (is_character_text_v<T>) {
+    return sizeof(character_text_cannot_be_central<T>) == 0;
+  } else {
+    return true;
+  }
+}
+
+}  // namespace detail
+
 // A field that may be sent to the central instance. Only values that cannot carry user
 // text are accepted: ids, wire enums, integers, floating point, bool, version, reviewed
 // types, and optionals of those. Anything else fails to compile here, at the field.
@@ -71,19 +95,24 @@ class central : public detail::field_storage<T> {
   static_assert(!std::same_as<unwrap_optional_t<T>, std::string>,
                 "onefuzz::telemetry::central<std::string>: a free-form string can carry user "
                 "text, so it cannot be central; declare the field instance_only<std::string>, "
-                "or wrap it in a type derived from onefuzz::telemetry::reviewed");
+                "or wrap it in a reviewed type (onefuzz/telemetry/reviewed.hpp)");
   static_assert(!std::same_as<unwrap_optional_t<T>, std::string_view>,
                 "onefuzz::telemetry::central<std::string_view>: a free-form string can carry "
                 "user text, so it cannot be central; declare the field instance_only<...>, or "
-                "wrap it in a type derived from onefuzz::telemetry::reviewed");
+                "wrap it in a reviewed type (onefuzz/telemetry/reviewed.hpp)");
   static_assert(!std::same_as<unwrap_optional_t<T>, std::filesystem::path>,
                 "onefuzz::telemetry::central<std::filesystem::path>: a path can carry user "
                 "names and directories, so it cannot be central; declare the field "
                 "instance_only<std::filesystem::path>, or wrap it in a reviewed type");
-  static_assert(!(std::is_pointer_v<T> || std::is_array_v<T>) || !text_value<T>,
-                "onefuzz::telemetry::central<const char*>: a character pointer or array is "
-                "free-form text, so it cannot be central; declare the field "
-                "instance_only<std::string>, or wrap it in a reviewed type");
+  static_assert(!detail::is_character_text_v<unwrap_optional_t<T>>,
+                "onefuzz::telemetry::central<T>: T is a character pointer or array (named here "
+                "or in character_text_cannot_be_central<T> below), which is free-form "
+                "text, so it cannot be central; declare the field instance_only<std::string>, "
+                "or wrap it in a reviewed type");
+  static_assert(detail::character_text_is_not_central<unwrap_optional_t<T>>());
+  static_assert(detail::check_reviewed_type<unwrap_optional_t<T>>(),
+                "onefuzz::telemetry::central<T>: T derives from reviewed but is not a complete "
+                "reviewed type (see the error above)");
   static_assert(field_value<T>,
                 "onefuzz::telemetry::central<T>: T must be a bool, an integer, a floating-point "
                 "number, an enum with onefuzz_wire_names, a uuid or basic_id, a version, a "
@@ -113,6 +142,9 @@ class instance_only : public detail::field_storage<T> {
                 "floating-point number, an enum with onefuzz_wire_names, a uuid or basic_id, a "
                 "version, a string, string_view or path, a reviewed type, or a std::optional "
                 "of one of these");
+  static_assert(detail::check_reviewed_type<unwrap_optional_t<T>>(),
+                "onefuzz::telemetry::instance_only<T>: T derives from reviewed but is not a "
+                "complete reviewed type (see the error above)");
 
  public:
   static constexpr telemetry::sharing sharing = telemetry::sharing::instance_only;
