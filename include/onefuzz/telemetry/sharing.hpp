@@ -87,9 +87,11 @@ constexpr bool character_text_is_not_central() {
 
 }  // namespace detail
 
-// A field that may be sent to the central instance. Only values that cannot carry user
+// A field that may be sent to the central instance. Only values that cannot hold free
 // text are accepted: ids, wire enums, integers, floating point, bool, version, reviewed
-// types, and optionals of those. Anything else fails to compile here, at the field.
+// types, and optionals of those. Anything else fails to compile here, at the field. (A
+// number or an id can still encode data its code puts there: docs/telemetry.md lists what
+// a reviewer checks by hand.)
 template <class T>
 class central : public detail::field_storage<T> {
   static_assert(!std::same_as<unwrap_optional_t<T>, std::string>,

@@ -74,7 +74,7 @@ template <class T>
 concept field_value = plain_field_value<unwrap_optional_t<T>> &&
                       !is_optional_v<unwrap_optional_t<T>>;
 
-// A value that cannot carry user text by construction, plus reviewed types.
+// A value that cannot hold free text by construction, plus reviewed types.
 template <class T>
 concept central_value =
     field_value<T> && !text_value<unwrap_optional_t<T>>;

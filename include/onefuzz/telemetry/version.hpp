@@ -19,8 +19,9 @@ inline constexpr std::string_view library_version = "0.1.0";
 //   MAJOR.MINOR.PATCH                      tag builds
 //   MAJOR.MINOR.PATCH+<git sha>            other builds ('-' before May 2023)
 //   ...<sha>.localchanges | -local_changes a dirty tree
-// The sha is 7 to 40 lowercase hex digits. Nothing else is accepted, which is what makes
-// the version safe to send centrally: it cannot hold a user name or a path.
+// The sha is 7 to 40 lowercase hex digits. Nothing else is accepted, so a version cannot
+// hold free text such as a user name or a path; its hex digits can still encode up to 20
+// bytes of anything, which is why a reviewer checks where a central version comes from.
 class version {
  public:
   static constexpr std::size_t max_size = 5 * 3 + 2 + 1 + 40 + 14;
