@@ -6,8 +6,12 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 
 using namespace sender_support;
 using tel::testing::fault;
@@ -403,5 +407,161 @@ TEST_CASE("every catalog event's central payload holds only central keys, end to
     }
     const auto text = boost::json::serialize(item);
     CHECK(text.find("alice") == std::string::npos);
+  }
+}
+
+namespace {
+
+// Lower case, for the same key spelled another way.
+std::string lower_case(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+std::string upper_case(std::string text) {
+  for (char& c : text) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return text;
+}
+
+// The sender's constructor refuses options; the message is returned for inspection.
+std::string refusal(const tel::transport::sender_options& options) {
+  try {
+    tel::transport::sender<> sender{options};
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  FAIL("the sender accepted the options");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("one instrumentation key cannot be both destinations: the sender refuses to start") {
+  ingestion_server server;
+  const std::string key = "5a5a5a5a-1234-4abc-8def-0123456789ab";
+  const std::string upper = upper_case(key);
+  REQUIRE(lower_case(upper) == key);
+
+  SECTION("explicit options: both in destination_overrides, another case, another endpoint") {
+    auto options = fast_options(server.connection_string(key), upper);
+    const std::string message = refusal(options);
+    CHECK(message ==
+          "onefuzz::telemetry::transport::sender: resolve_destinations: destination_overrides.instance and "
+          "destination_overrides.central hold the same instrumentation key; central telemetry would receive the "
+          "full payloads. Set a different key, or turn central telemetry off "
+          "(destination_overrides.central_disabled)");
+    CHECK(message.find(key) == std::string::npos);
+    CHECK(message.find(upper) == std::string::npos);
+    CHECK(message.find("5a5a5a5a") == std::string::npos);
+    CHECK(message.find("0123456789") == std::string::npos);
+    CHECK(server.requests_served() == 0);
+  }
+  SECTION("an explicit instance and the environment's central key") {
+    auto options = fast_options(server.connection_string(key));
+    static std::string central_from_env;
+    central_from_env = upper;
+    options.getenv = [](const char* name) -> const char* {
+      return std::string_view{name} == "ONEFUZZ_TELEMETRY" ? central_from_env.c_str() : nullptr;
+    };
+    const std::string message = refusal(options);
+    CHECK(message.find("destination_overrides.instance and ONEFUZZ_TELEMETRY hold the same instrumentation key") !=
+          std::string::npos);
+    CHECK(message.find(key) == std::string::npos);
+    CHECK(message.find(upper) == std::string::npos);
+    CHECK(server.requests_served() == 0);
+  }
+  SECTION("central_disabled: the same key is no conflict, and only the instance is sent to") {
+    auto options = fast_options(server.connection_string(key), key);
+    options.destinations.central_disabled = true;
+    tel::transport::sender<> sender{options};
+    CHECK(sender.has_instance());
+    CHECK_FALSE(sender.has_central());
+    sender.emit(coverage(3));
+    REQUIRE(sender.force_flush(10s));
+    CHECK(server.accepted_count(key) == 2);
+  }
+}
+
+namespace {
+
+// A reviewed type whose projection does not keep to its grammar: the file name after the
+// last '/', though the grammar allows lower-case letters only.
+class sloppy_label final : public tel::reviewed<sloppy_label> {
+ public:
+  static constexpr std::string_view projection = "the file name after the last '/'";
+  static constexpr tel::projection_grammar central_grammar{"a-z", 16};
+
+  sloppy_label() = default;
+  explicit sloppy_label(std::string value) : value_(std::move(value)) {}
+
+  [[nodiscard]] std::string_view full_value() const noexcept { return value_; }
+  [[nodiscard]] std::string_view central_projection() const noexcept {
+    const std::string_view text = value_;
+    const auto slash = text.find_last_of('/');
+    return slash == std::string_view::npos ? text : text.substr(slash + 1);
+  }
+
+ private:
+  std::string value_;
+};
+
+struct labelled {
+  static constexpr std::string_view event_name = "labelled";
+  static constexpr bool metric_twin = true;
+  BOOST_HANA_DEFINE_STRUCT(labelled, (tel::central<sloppy_label>, label), (tel::central<std::uint64_t>, n));
+};
+
+labelled label(std::string text, std::uint64_t n) {
+  labelled ev;
+  ev.label = sloppy_label{std::move(text)};
+  ev.n = n;
+  return ev;
+}
+
+}  // namespace
+
+TEST_CASE("a projection outside its grammar is sent as \"other\" and counted as projection_rejected") {
+  // Same encodings: write_both; different encodings: write_full and write_central.
+  for (const bool same_encoding : {true, false}) {
+    INFO("same encoding: " << same_encoding);
+    ingestion_server server;
+    auto options = options_for(server);
+    if (!same_encoding) options.central.encoding = tel::encoding::typed;
+    tel::transport::sender<> sender{options};
+    CHECK(sender.emit(label("/home/secret_user/Bad_Label", 1)));  // '_' and capitals: rejected
+    CHECK(sender.emit(label("/home/secret_user/fine", 2)));       // within the grammar
+    CHECK(sender.emit(label("/home/secret_user/", 3)));           // empty: rejected (1 to 16)
+    REQUIRE(sender.force_flush(10s));
+
+    const auto instance = sender.instance_statistics();
+    const auto central = *sender.central_statistics();
+    // Two rejected values, each in an event and its metric twin; the full payloads carry
+    // the full value and are never checked against the grammar.
+    CHECK(central.projection_rejected == 4);
+    CHECK(instance.projection_rejected == 0);
+    CHECK(central.out_of_range_enums == 0);
+    CHECK(central.accepted == 6);
+    CHECK(instance.accepted == 6);
+    check_accounting(instance);
+    check_accounting(central);
+
+    std::multiset<std::string> central_labels;
+    for (const auto& item : server.accepted(central_key)) {
+      CHECK(boost::json::serialize(item).find("secret_user") == std::string::npos);
+      central_labels.emplace(properties_of(item).at("label").as_string());
+    }
+    CHECK(central_labels == std::multiset<std::string>{"fine", "fine", "other", "other", "other", "other"});
+    std::multiset<std::string> full_labels;
+    for (const auto& item : server.accepted(instance_key)) {
+      full_labels.emplace(properties_of(item).at("label").as_string());
+    }
+    CHECK(full_labels.count("/home/secret_user/Bad_Label") == 2);
+    CHECK(full_labels.count("/home/secret_user/fine") == 2);
+    CHECK(full_labels.count("/home/secret_user/") == 2);
+    CHECK(sender.shutdown(5s));
   }
 }

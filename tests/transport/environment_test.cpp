@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <set>
@@ -226,4 +227,87 @@ TEST_CASE("the default getenv is std::getenv", "[environment]") {
   REQUIRE(resolved.has_value());
   CHECK(resolved->instance->instrumentation_key == key_code);
   CHECK_FALSE(resolved->central.has_value());
+}
+
+TEST_CASE("one instrumentation key cannot be both destinations", "[environment]") {
+  // The same GUID in another case: keys are compared case-insensitively, as the service does.
+  std::string upper = key_ai;
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) {
+    return static_cast<char>(std::toupper(c));
+  });
+  REQUIRE(upper != key_ai);
+  const std::string same_sentence =
+      " hold the same instrumentation key; central telemetry would receive the full payloads. Set a different "
+      "key, or turn central telemetry off (destination_overrides.central_disabled)";
+
+  struct conflict_case {
+    std::string name;
+    std::map<std::string, std::string> env;
+    t::destination_overrides overrides;
+    std::string error;
+  };
+  t::destination_overrides both_in_code;
+  both_in_code.instance = "InstrumentationKey=" + key_ai + ";IngestionEndpoint=https://westus2-1.in.example/";
+  both_in_code.central = upper;
+  const std::vector<conflict_case> cases = {
+      {"both from the environment, the same spelling",
+       {{ai_var, key_ai}, {tel_var, key_ai}},
+       {},
+       "resolve_destinations: APPINSIGHTS_INSTRUMENTATIONKEY and ONEFUZZ_TELEMETRY" + same_sentence},
+      {"both from the environment, another case and a connection string",
+       {{cs_var, "InstrumentationKey=" + key_ai + ";IngestionEndpoint=https://westus2-1.in.example/"},
+        {ms_var, upper}},
+       {},
+       "resolve_destinations: APPLICATIONINSIGHTS_CONNECTION_STRING and ONEFUZZ_MICROSOFT_TELEMETRY_KEY" +
+           same_sentence},
+      {"both in code, whatever the endpoints",
+       {},
+       both_in_code,
+       "resolve_destinations: destination_overrides.instance and destination_overrides.central" + same_sentence},
+      {"instance in code, central from the environment",
+       {{tel_var, "InstrumentationKey=" + upper + ";EndpointSuffix=applicationinsights.us"}},
+       with_instance(key_ai),
+       "resolve_destinations: destination_overrides.instance and ONEFUZZ_TELEMETRY" + same_sentence},
+      {"instance from the environment, central in code",
+       {{of_var, key_ai}},
+       with_central(upper),
+       "resolve_destinations: ONEFUZZ_INSTANCE_TELEMETRY_KEY and destination_overrides.central" + same_sentence},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    fake_environment env(c.env);
+    const auto resolved = t::resolve_destinations(c.overrides, env.lookup());
+    REQUIRE_FALSE(resolved.has_value());
+    CHECK(resolved.error().message == c.error);
+    // Never the key, in either spelling, nor a recognisable part of it.
+    CHECK(resolved.error().message.find(key_ai) == std::string::npos);
+    CHECK(resolved.error().message.find(upper) == std::string::npos);
+    CHECK(resolved.error().message.find("aaaaaaaa") == std::string::npos);
+    CHECK(resolved.error().message.find("AAAAAAAA") == std::string::npos);
+  }
+}
+
+TEST_CASE("the same key is no conflict when central is disabled or a lower source holds it", "[environment]") {
+  SECTION("central_disabled: the central sources are not read") {
+    fake_environment env(vars{{ai_var, key_ai}, {tel_var, key_ai}});
+    t::destination_overrides o = central_off(key_ai);
+    const auto resolved = t::resolve_destinations(o, env.lookup());
+    REQUIRE(resolved.has_value());
+    CHECK(resolved->instance->instrumentation_key == key_ai);
+    CHECK_FALSE(resolved->central.has_value());
+  }
+  SECTION("only the winning sources are compared") {
+    fake_environment env(vars{{ai_var, key_ai}, {of_var, key_tel}, {tel_var, key_tel}, {ms_var, key_ai}});
+    const auto resolved = t::resolve_destinations({}, env.lookup());
+    REQUIRE(resolved.has_value());
+    CHECK(resolved->instance->instrumentation_key == key_ai);
+    CHECK(resolved->central->instrumentation_key == key_tel);
+  }
+  SECTION("keys that differ only past a common prefix are different keys") {
+    fake_environment env(vars{{ai_var, key_ai}, {tel_var, key_of}});
+    const auto resolved = t::resolve_destinations({}, env.lookup());
+    REQUIRE(resolved.has_value());
+    CHECK(resolved->instance_source == ai_var);
+    CHECK(resolved->central_source == tel_var);
+  }
 }

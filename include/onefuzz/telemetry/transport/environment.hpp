@@ -9,6 +9,10 @@
 // No source at all gives no destination (an empty optional): OneFuzz's opt-out is deleting ONEFUZZ_TELEMETRY.
 // The winning source must be valid: a malformed value is an error, never a silent fall-through to a
 // lower-priority source, which could send telemetry somewhere the operator did not choose.
+// One key cannot be both destinations: when the winning instance and central sources hold the same
+// instrumentation key (compared case-insensitively, whatever the endpoints), the result is an error
+// naming both sources, never the key. The user's instance would otherwise be the central one, and
+// the full payloads (paths, command lines, host names) would be posted under the central key.
 #pragma once
 
 #include <onefuzz/telemetry/transport/connection_string.hpp>
@@ -87,8 +91,16 @@ inline result<std::optional<connection_settings>> parse_source(const std::option
 
 }  // namespace detail
 
-// Applies the precedence in the file comment. On error, the message names the variable or override
-// that is malformed and why, and contains neither its value nor any key.
+// Applies the precedence in the file comment. Returns an error, and no destinations at all, when:
+//  - the winning source of either destination is malformed: the message names the variable or
+//    override and why;
+//  - both destinations resolve to the same instrumentation key (case-insensitively): the message is
+//    "resolve_destinations: <instance source> and <central source> hold the same instrumentation
+//    key; central telemetry would receive the full payloads. Set a different key, or turn central
+//    telemetry off (destination_overrides.central_disabled)", each source being a variable's name
+//    or "destination_overrides.instance" / "destination_overrides.central". With central_disabled
+//    the central sources are not read, so there is no conflict.
+// No message contains a source's value or any key.
 inline result<destinations> resolve_destinations(const destination_overrides& overrides = {},
                                                  getenv_fn lookup = &std::getenv) {
   destinations out;
@@ -107,6 +119,14 @@ inline result<destinations> resolve_destinations(const destination_overrides& ov
     if (!central_settings) return central_settings.error();
     out.central = std::move(*central_settings);
     if (central) out.central_source = central->source;
+  }
+
+  if (out.instance && out.central &&
+      detail::iequals(out.instance->instrumentation_key, out.central->instrumentation_key)) {
+    return transport::error{"resolve_destinations: " + out.instance_source + " and " + out.central_source +
+                            " hold the same instrumentation key; central telemetry would receive the full "
+                            "payloads. Set a different key, or turn central telemetry off "
+                            "(destination_overrides.central_disabled)"};
   }
   return out;
 }

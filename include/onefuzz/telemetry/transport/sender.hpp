@@ -458,8 +458,15 @@ class sender {
  public:
   using clock = std::chrono::steady_clock;
 
-  // Resolves the destinations (code, then environment) and starts the threads. Throws
-  // std::invalid_argument with a message naming the variable or option at fault.
+  // Resolves the destinations (code, then environment; see resolve_destinations) and starts
+  // the threads. Throws std::invalid_argument, before any thread starts or anything is sent,
+  // with a message naming the variable or option at fault and never a key, when:
+  //  - a destination's winning source is malformed;
+  //  - the user's instance and the central instance resolve to the same instrumentation key
+  //    (case-insensitively), whether from options_.destinations, the environment, or one of
+  //    each: full payloads would reach the central instance. Give one a different key, or set
+  //    destinations.central_disabled;
+  //  - a destination uses Authorization=AAD and bearer_token is not set.
   explicit sender(sender_options options, C context = {})
       : options_(std::move(options)), context_(std::move(context)), queue_(options_.queue_capacity) {
     auto resolved = resolve_destinations(options_.destinations, options_.getenv);
@@ -721,6 +728,8 @@ class sender {
       counters.invalid_utf8_replaced.fetch_add(report.invalid_utf8_replaced, std::memory_order_relaxed);
     if (report.non_finite_omitted) counters.non_finite_omitted.fetch_add(report.non_finite_omitted, std::memory_order_relaxed);
     if (report.out_of_range_enums) counters.out_of_range_enums.fetch_add(report.out_of_range_enums, std::memory_order_relaxed);
+    if (report.projection_rejected)
+      counters.projection_rejected.fetch_add(report.projection_rejected, std::memory_order_relaxed);
     if (open.current_item_size() > max_item_bytes) {
       open.discard_item();
       counters.drop(drop_reason::too_large, 1);

@@ -54,6 +54,9 @@ struct sink_statistics {
   std::uint64_t invalid_utf8_replaced = 0;
   std::uint64_t non_finite_omitted = 0;
   std::uint64_t out_of_range_enums = 0;
+  // Reviewed values sent as "other" because their central projection broke the type's
+  // central_grammar (central destination only; an event and its metric twin count twice).
+  std::uint64_t projection_rejected = 0;
 
   [[nodiscard]] std::uint64_t dropped_by(drop_reason reason) const noexcept {
     return dropped[static_cast<std::size_t>(reason)];
@@ -88,6 +91,7 @@ struct sink_counters {
   std::atomic<std::uint64_t> invalid_utf8_replaced{0};
   std::atomic<std::uint64_t> non_finite_omitted{0};
   std::atomic<std::uint64_t> out_of_range_enums{0};
+  std::atomic<std::uint64_t> projection_rejected{0};
 
   void drop(drop_reason reason, std::uint64_t items) noexcept {
     if (items != 0) dropped[static_cast<std::size_t>(reason)].fetch_add(items, std::memory_order_relaxed);
@@ -110,6 +114,7 @@ struct sink_counters {
     s.invalid_utf8_replaced = invalid_utf8_replaced.load(std::memory_order_relaxed);
     s.non_finite_omitted = non_finite_omitted.load(std::memory_order_relaxed);
     s.out_of_range_enums = out_of_range_enums.load(std::memory_order_relaxed);
+    s.projection_rejected = projection_rejected.load(std::memory_order_relaxed);
     return s;
   }
 };
