@@ -319,3 +319,78 @@ TEST_CASE("agent ids from ONEFUZZ_* variables, through an injected getenv") {
   REQUIRE(none);
   CHECK_FALSE(none->machine_id);
 }
+
+// The keyed machine id: a UUID v5 of the raw id under a namespace derived from the salt.
+// Expected values computed independently with Python's uuid module (not Boost):
+//   python3 -c 'import uuid
+//   ns = uuid.uuid5(uuid.NAMESPACE_URL, "urn:onefuzz-telemetry:keyed-machine-id:" + SALT)
+//   print(uuid.uuid5(ns, "8a7e1c2b-4d3f-4e5a-9b6c-0d1e2f3a4b5c"))'
+// with SALT "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" and "another salt value".
+namespace {
+const cat::machine_id raw_machine = *cat::machine_id::parse("8a7e1c2b-4d3f-4e5a-9b6c-0d1e2f3a4b5c");
+constexpr const char* deployment_salt = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+}  // namespace
+
+TEST_CASE("keyed machine id: the UUID v5 that Python's uuid.uuid5 computes") {
+  CHECK(integ::keyed_machine_id(raw_machine, deployment_salt).to_string() ==
+        "19e70c1e-bc7f-5b46-9e5e-470a65dbe183");
+  CHECK(integ::keyed_machine_id(raw_machine, "another salt value").to_string() ==
+        "9394dda4-e086-58ad-ba83-0947fa6158f0");
+  // The uuid overload is the same function.
+  CHECK(integ::keyed_machine_id(raw_machine.value(), deployment_salt) ==
+        integ::keyed_machine_id(raw_machine, deployment_salt).value());
+}
+
+TEST_CASE("keyed machine id: deterministic, keyed by salt and id, never the raw id, RFC 4122 v5") {
+  const auto keyed = integ::keyed_machine_id(raw_machine, deployment_salt);
+  CHECK(keyed == integ::keyed_machine_id(raw_machine, deployment_salt));
+  CHECK(keyed != raw_machine);
+  CHECK(keyed != integ::keyed_machine_id(raw_machine, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f1"));
+  const auto other_machine = *cat::machine_id::parse("8a7e1c2b-4d3f-4e5a-9b6c-0d1e2f3a4b5d");
+  CHECK(keyed != integ::keyed_machine_id(other_machine, deployment_salt));
+  // The salt and the id are not simply concatenated: moving a character between them changes
+  // the result (the salt names a namespace; the id is hashed in it).
+  CHECK(integ::keyed_machine_id(raw_machine, "ab") != integ::keyed_machine_id(raw_machine, "a"));
+  for (const auto& id : {keyed, integ::keyed_machine_id(other_machine, "x"),
+                         integ::keyed_machine_id(cat::machine_id{}, deployment_salt)}) {
+    const auto& bytes = id.value().bytes();
+    CHECK((bytes[6] >> 4) == 5);       // version 5: name-based, SHA-1
+    CHECK((bytes[8] & 0xC0) == 0x80);  // RFC 4122 variant
+    CHECK_FALSE(id.value().is_nil());
+    const auto reparsed = cat::machine_id::parse(id.to_string());  // a well-formed GUID on the wire
+    REQUIRE(reparsed);
+    CHECK(*reparsed == id);
+  }
+}
+
+TEST_CASE("keyed machine id: off by default, on with ONEFUZZ_TELEMETRY_MACHINE_ID_SALT") {
+  std::map<std::string, std::string> env = {{"ONEFUZZ_MACHINE_ID", raw_machine.to_string()}};
+  auto lookup = [&env](const char* name) -> const char* {
+    const auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  const auto unset = integ::read_agent_environment(lookup);
+  REQUIRE(unset);
+  CHECK_FALSE(unset->machine_id_salt);
+  CHECK(integ::reported_machine_id(*unset->machine_id, unset->machine_id_salt) == raw_machine);
+
+  env[integ::machine_id_salt_variable] = "   ";  // blank counts as unset
+  const auto blank = integ::read_agent_environment(lookup);
+  REQUIRE(blank);
+  CHECK_FALSE(blank->machine_id_salt);
+
+  env["ONEFUZZ_TELEMETRY_MACHINE_ID_SALT"] = std::string{"  "} + deployment_salt + "\n";
+  const auto salted = integ::read_agent_environment(lookup);
+  REQUIRE(salted);
+  REQUIRE(salted->machine_id_salt);
+  CHECK(*salted->machine_id_salt == deployment_salt);  // trimmed
+  CHECK(integ::reported_machine_id(*salted->machine_id, salted->machine_id_salt).to_string() ==
+        "19e70c1e-bc7f-5b46-9e5e-470a65dbe183");
+
+  env["ONEFUZZ_TELEMETRY_MACHINE_ID_SALT"] = "hunter2-short";  // 13 characters: too easy to guess
+  const auto weak = integ::read_agent_environment(lookup);
+  REQUIRE_FALSE(weak);
+  CHECK_THAT(weak.error().message,
+             Catch::Contains("ONEFUZZ_TELEMETRY_MACHINE_ID_SALT") && Catch::Contains("16"));
+  CHECK_THAT(weak.error().message, !Catch::Contains("hunter2"));  // the salt is not echoed
+}

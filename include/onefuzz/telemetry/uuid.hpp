@@ -12,7 +12,10 @@
 
 namespace onefuzz::telemetry {
 
-// A GUID held as 16 bytes, never as text, so it cannot smuggle user data.
+// A GUID held as 16 bytes, never as text, and always sent as exactly 36 characters: it
+// cannot carry free text of any length. It can still carry 16 arbitrary bytes: one built
+// from bytes (the constructor below) or derived from user data (a hash of a path) is as
+// well-formed as a random one, so where an id comes from is for a reviewer to check.
 class uuid {
  public:
   static constexpr std::size_t text_size = 36;  // 8-4-4-4-12 hex digits
