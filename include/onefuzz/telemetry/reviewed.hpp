@@ -103,8 +103,9 @@ class reviewed : public detail::reviewed_base {
  public:
   using reviewed_type = Self;
 
- protected:
-  // Checked when a Self is first constructed, where Self is complete.
+  // Checked when a Self is first constructed, where Self is complete. Public, so that a
+  // reviewed type without constructors of its own (an aggregate) can still be
+  // value-initialized.
   constexpr reviewed() noexcept {
     static_assert(std::is_final_v<Self>,
                   "onefuzz::telemetry::reviewed<Self>: a reviewed type must be declared final "

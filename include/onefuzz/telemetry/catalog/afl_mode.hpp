@@ -2,7 +2,7 @@
 // instance; centrally, the same text only when it is made of AFL's own mode words.
 #pragma once
 
-#include <onefuzz/telemetry/value_kind.hpp>
+#include <onefuzz/telemetry/reviewed.hpp>
 
 #include <array>
 #include <cstddef>
@@ -35,14 +35,21 @@ constexpr std::string_view trim_afl_value(std::string_view text) noexcept {
   return text;
 }
 
-// True when text is one or more mode words separated by optional whitespace. Words may be
-// glued: AFL++ writes "unicorn" and "coresight" without a trailing space, so
-// "unicornpersistent" is a real value.
+// The longest trimmed value sent centrally. The longest AFL++ writes, every flag set, is
+// "unicornqemu coresight non_instrumented no_fsrv crash persistent shmem_testcase
+// deferred", 87 bytes (AFL 2.x: 47); 128 leaves room for a word or two more, while a
+// value that repeats words without end is not a real mode.
+inline constexpr std::size_t max_afl_mode_size = 128;
+
+// True when the trimmed text, at most max_afl_mode_size bytes, is one or more mode words
+// separated by spaces (AFL writes nothing else between them; a tab inside would also not
+// fit central_grammar). Words may be glued: AFL++ writes "unicorn" and "coresight"
+// without a trailing space, so "unicornpersistent" is a real value.
 constexpr bool is_afl_target_mode(std::string_view text) noexcept {
   text = trim_afl_value(text);
-  if (text.empty()) return false;
+  if (text.empty() || text.size() > max_afl_mode_size) return false;
   while (!text.empty()) {
-    if (is_afl_space(text.front())) {
+    if (text.front() == ' ') {
       text.remove_prefix(1);
       continue;
     }
@@ -67,15 +74,21 @@ constexpr bool is_afl_target_mode(std::string_view text) noexcept {
 // ("qemu persistent deferred", "unicornpersistent"), which no enum of single names could
 // hold without losing data on the user's instance. It is a reviewed type instead: the user's
 // instance gets the value unchanged; the central instance gets the trimmed value when
-// every part of it is an AFL mode word (so existing queries see the same strings as
-// before), and "other" for anything else: an unknown fuzzer build's text never leaves.
+// it is AFL mode words separated by spaces, at most max_afl_mode_size bytes (so existing
+// queries see the same strings as before), and "other" for anything else: an unknown
+// fuzzer build's text never leaves.
 class afl_mode final : public reviewed<afl_mode> {
  public:
   static constexpr std::string_view projection =
       "the trimmed value when it consists only of AFL/AFL++ target_mode words (default, "
       "qemu, dumb, no_forksrv, crash, persistent, deferred, unicorn, coresight, "
-      "non_instrumented, no_fsrv, shmem_testcase), otherwise \"other\"";
-  static constexpr projection_grammar central_grammar{"a-z_ ", 256};
+      "non_instrumented, no_fsrv, shmem_testcase) separated by spaces, at most 128 bytes, "
+      "otherwise \"other\"";
+  // Exactly the characters the projection can send: the letters of the mode words and of
+  // "other" (all of a-v but j), '_' and the space. From 4 ("qemu", "dumb") to
+  // max_afl_mode_size bytes.
+  static constexpr projection_grammar central_grammar{"a-ik-v_ ", detail::max_afl_mode_size,
+                                                      4};
 
   // The central form of any value that is not made of mode words.
   static constexpr std::string_view other = "other";
@@ -105,5 +118,6 @@ class afl_mode final : public reviewed<afl_mode> {
 };
 
 static_assert(reviewed_value<afl_mode>);
+static_assert(afl_mode::central_grammar.accepts(afl_mode::other));
 
 }  // namespace onefuzz::telemetry::catalog

@@ -2,7 +2,7 @@
 // same text centrally only when it fits the grammar of Azure VM size names.
 #pragma once
 
-#include <onefuzz/telemetry/value_kind.hpp>
+#include <onefuzz/telemetry/reviewed.hpp>
 
 #include <cstddef>
 #include <string>
@@ -96,7 +96,12 @@ class vm_sku final : public reviewed<vm_sku> {
       "the value when it is an Azure VM size name in canonical spelling ((Standard|Basic)_ "
       "family size [-constrained] feature letters {_suffix}, at most 48 characters, e.g. "
       "Standard_D2s_v3), otherwise \"other\"";
-  static constexpr projection_grammar central_grammar{"A-Za-z0-9_-", 48};
+  // Exactly the characters the projection can send: capitals and digits (family, size,
+  // accelerators), '_' and '-', and of the small letters only those of "Standard",
+  // "Basic", the feature letters (abdeilmnprstx), the suffixes v, cc and Promo, and
+  // "other": a-e, h-i, l-p, r-t, v, x. From 5 ("other") to 48 (max_vm_sku_size) bytes.
+  static constexpr projection_grammar central_grammar{"A-Za-eh-il-pr-tvx0-9_-",
+                                                      detail::max_vm_sku_size, 5};
 
   // The central form of any value that is not a VM size name.
   static constexpr std::string_view other = "other";
@@ -124,6 +129,7 @@ class vm_sku final : public reviewed<vm_sku> {
 };
 
 static_assert(reviewed_value<vm_sku>);
+static_assert(vm_sku::central_grammar.accepts(vm_sku::other));
 static_assert(detail::is_azure_vm_size("Standard_D2s_v3"));
 static_assert(!detail::is_azure_vm_size("/subscriptions/x/Standard_D2s_v3"));
 
