@@ -11,6 +11,7 @@
 #include "demo_report.hpp"
 
 #include <onefuzz/telemetry/catalog.hpp>
+#include <onefuzz/telemetry/catalog/reviews.hpp>  // the catalog's pins, which strict mode requires
 #include <onefuzz/telemetry/integrations/afl_reporter.hpp>
 #include <onefuzz/telemetry/integrations/event_sink.hpp>
 #include <onefuzz/telemetry/integrations/file_watcher.hpp>

@@ -16,6 +16,7 @@
 #include "libfuzzer_workers.hpp"
 
 #include <onefuzz/telemetry/catalog.hpp>
+#include <onefuzz/telemetry/catalog/reviews.hpp>  // the catalog's pins, which strict mode requires
 #include <onefuzz/telemetry/integrations/agent_environment.hpp>
 #include <onefuzz/telemetry/integrations/event_sink.hpp>
 #include <onefuzz/telemetry/integrations/file_watcher.hpp>
@@ -100,6 +101,12 @@ cat::task_context make_context(const std::filesystem::path& work) {
     const auto resolved = integ::resolve_machine_id(options);
     ctx.machine_id = resolved.id;
     std::printf("  machine id: from %s\n", std::string{integ::to_string(resolved.source)}.c_str());
+  }
+  // With ONEFUZZ_TELEMETRY_MACHINE_ID_SALT set, both destinations get a keyed hash of the id
+  // instead of the raw one (docs/integrations.md).
+  if (env->machine_id_salt) {
+    ctx.machine_id = integ::reported_machine_id(ctx.machine_id.get(), env->machine_id_salt);
+    std::printf("  machine id: sent as a keyed hash (ONEFUZZ_TELEMETRY_MACHINE_ID_SALT)\n");
   }
   const auto version = tel::version::parse(ONEFUZZ_VERSION);
   if (!version) throw std::runtime_error(version.error().message);

@@ -25,10 +25,13 @@ struct crash_found {
 };
 
 // The privacy review, pinned next to the event: exactly these fields were approved for the
-// central instance. Making another field central, or `path` central, or one of these
-// instance-only, stops the build here, naming the event and the field, until the review is
-// redone and this line updated.
-ONEFUZZ_TELEMETRY_REVIEWED(crash_found, "count", "seconds_to_crash");
+// central instance, each as "wire name: channel declared type". Making another field
+// central, or `path` central, or one of these instance-only, or changing what one of them
+// exposes (count made a double, or a reviewed type sent through its projection), stops the
+// build here, naming the event and the field, until the review is redone and this line
+// updated. With ONEFUZZ_TELEMETRY_STRICT_REVIEWS (defined for every example), an event
+// without such a pin cannot be sent to the central instance at all.
+ONEFUZZ_TELEMETRY_REVIEWED(crash_found, "count: count u64", "seconds_to_crash: measure f64");
 
 }  // namespace my_fuzzer
 
@@ -40,6 +43,11 @@ static_assert(audit::field<my_fuzzer::crash_found>("path").sharing ==
               onefuzz::telemetry::sharing::instance_only);
 static_assert(audit::field<my_fuzzer::crash_found>("count").type_name == "u64");
 static_assert(audit::event_name<my_fuzzer::crash_found> == "crash_found");
+static_assert(audit::field<my_fuzzer::crash_found>("count").kind ==
+              onefuzz::telemetry::value_kind::integer);
+static_assert(audit::channel_of(audit::field<my_fuzzer::crash_found>("count")) == "count");
+// What strict mode (ONEFUZZ_TELEMETRY_STRICT_REVIEWS) requires before the event is sent.
+static_assert(onefuzz::telemetry::has_pinned_review<my_fuzzer::crash_found>);
 
 int main() {
   // What a privacy manifest says about the event, generated from its type.

@@ -7,6 +7,7 @@
 #include "demo_report.hpp"
 
 #include <onefuzz/telemetry/catalog.hpp>
+#include <onefuzz/telemetry/catalog/reviews.hpp>  // the catalog's pins, which strict mode requires
 #include <onefuzz/telemetry/testing/ingestion_server.hpp>
 #include <onefuzz/telemetry/transport/sender.hpp>
 

@@ -31,7 +31,8 @@ struct cache_stats {
                            (tel::central<std::optional<double>>, ratio),
                            (tel::instance_only<std::string>, cache_dir));
 };
-ONEFUZZ_TELEMETRY_REVIEWED(cache_stats, "ratio", "hits");  // any order
+// Any order; `ratio` is optional, which its entry does not record (see audit/review.hpp).
+ONEFUZZ_TELEMETRY_REVIEWED(cache_stats, "ratio: measure f64", "hits: count u64");
 
 // Nothing central: the review is empty.
 struct cache_cleared {
@@ -155,9 +156,44 @@ static_assert(audit::has_review<cat::coverage_data>);
 static_assert(audit::has_review<cat::task_context>);
 static_assert(audit::has_review<cache_stats>);
 static_assert(!audit::has_review<derived_cache_stats>);
+static_assert(audit::has_review<tel::no_context>);  // the empty review event.hpp gives it
+static_assert(audit::has_review<cat::coverage_data> == tel::has_pinned_review<cat::coverage_data>);
+static_assert(!tel::has_pinned_review<derived_cache_stats>);
 static_assert(audit::review_of<cat::coverage_data>.size() == 3);
-static_assert(audit::review_of<cat::coverage_data>[2] == "rate");
+static_assert(audit::review_of<cat::coverage_data>[2] == "rate: measure f64");
 static_assert(audit::review_of<cat::new_result>.empty());
+static_assert(audit::review_of<tel::no_context>.empty());
+
+// Pin entries, read: "wire_name: channel declared_type".
+static_assert(audit::pinned_fields<cat::coverage_data>[2].name == "rate");
+static_assert(audit::pinned_fields<cat::coverage_data>[2].channel == "measure");
+static_assert(audit::pinned_fields<cat::coverage_data>[2].declared_type == "f64");
+static_assert(audit::pinned_fields<cat::coverage_data>[2].exposure == "measure f64");
+static_assert(audit::pinned_fields<cat::task_start>[1].channel == "projection");
+static_assert(audit::parse_pin_entry("job_id: identifier job_id").well_formed);
+static_assert(audit::parse_pin_entry("job_id: identifier job_id").declared_type == "job_id");
+// Malformed: the old name-only form, a missing colon or space, a missing or extra word.
+static_assert(!audit::parse_pin_entry("rate").well_formed);
+static_assert(audit::parse_pin_entry("rate").name == "rate");
+static_assert(!audit::parse_pin_entry("rate measure f64").well_formed);
+static_assert(!audit::parse_pin_entry("rate:measure f64").well_formed);
+static_assert(!audit::parse_pin_entry("rate: measure").well_formed);
+static_assert(!audit::parse_pin_entry("rate: measure f64 ").well_formed);
+static_assert(!audit::parse_pin_entry("rate: measure  f64").well_formed);
+static_assert(!audit::parse_pin_entry("rate: measure f64 x").well_formed);
+static_assert(!audit::parse_pin_entry(": measure f64").well_formed);
+static_assert(!audit::parse_pin_entry("").well_formed);
+
+// Channels, one per value kind; none for a field that stays on the user's instance.
+static_assert(audit::channel_of(audit::field<cat::task_context>("job_id")) == "identifier");
+static_assert(audit::channel_of(audit::field<cat::coverage_data>("covered")) == "count");
+static_assert(audit::channel_of(audit::field<cat::coverage_data>("rate")) == "measure");
+static_assert(audit::channel_of(audit::field<cat::task_start>("event_type")) == "enum");
+static_assert(audit::channel_of(audit::field<cat::task_start>("tool_name")) == "projection");
+static_assert(audit::channel_of(audit::field<cat::pool_state_changed>("managed")) == "flag");
+static_assert(audit::channel_of(audit::field<cat::task_context>("version")) == "version");
+static_assert(audit::channel_of(audit::field<cat::afl_runtime_stats>("pid")).empty());
+static_assert(audit::channel_of(audit::field<cat::afl_runtime_stats>("command_line")).empty());
 static_assert(audit::matches_review<cat::afl_runtime_stats>());
 static_assert(audit::matches_review<cache_stats>());
 static_assert(audit::matches_review<cache_cleared>());

@@ -27,6 +27,7 @@ namespace detail {
 struct named_type {
   std::string type;  // the manifest type: uuid, version, string, or the enum's name
   std::string projection;
+  std::string grammar;  // a reviewed type's central grammar (audit::grammar_label)
   std::vector<std::string> values;
 };
 
@@ -48,6 +49,7 @@ void collect_types(std::map<type_key, named_type>& types) {
     auto& entry = types[{kind_rank(kind), std::string{kind}, std::string{audit::declared_types<S>[i]}}];
     entry.type = info.type_name;
     entry.projection = info.projection;
+    if (kind == "reviewed") entry.grammar = audit::grammar_label(info.grammar);
     entry.values.assign(audit::wire_values<S>[i].begin(), audit::wire_values<S>[i].end());
   }
 }
@@ -66,7 +68,8 @@ inline boost::json::object with_source(const boost::json::object& entry, std::st
 }  // namespace detail
 
 // The manifest: {"generated_by", "events": [agent events, then service events, in catalog
-// order], "context": [one per program], "types": [ids, enums, version, reviewed types]}.
+// order], "context": [one per program], "types": [ids, enums, version, reviewed types (with
+// their projection rule and central grammar)]}.
 inline boost::json::object catalog_manifest() {
   namespace catalog = telemetry::catalog;
   std::map<detail::type_key, detail::named_type> types;
@@ -100,7 +103,10 @@ inline boost::json::object catalog_manifest() {
       for (const auto& value : named.values) values.emplace_back(value);
       entry["values"] = std::move(values);
     }
-    if (std::get<1>(key) == "reviewed") entry["projection"] = named.projection;
+    if (std::get<1>(key) == "reviewed") {
+      entry["projection"] = named.projection;
+      entry["grammar"] = named.grammar;
+    }
     type_list.emplace_back(std::move(entry));
   }
 

@@ -24,7 +24,8 @@ inline constexpr std::array type_descriptions = {
                 "[VM Unique ID](https://azure.microsoft.com/en-us/blog/accessing-and-using-azure-vm-unique-id/); "
                 "elsewhere the operating system's machine id (`/etc/machine-id`, or `MachineGuid` "
                 "on Windows), and a random GUID created once per node only when neither is "
-                "available."},
+                "available. An agent configured with a salt sends a keyed hash of it instead "
+                "(see *The machine id*)."},
     description{"pool_id", "A randomly generated GUID that identifies a pool."},
     description{"run_id",
                 "A randomly generated GUID that identifies one start of a fuzzing target (a "
@@ -49,8 +50,9 @@ inline constexpr std::array type_descriptions = {
                 "The OneFuzz version: `MAJOR.MINOR.PATCH` (from `CURRENT_VERSION`), in builds "
                 "other than release tags followed by `+` (`-` before May 2023) and the git commit "
                 "(7 to 40 lowercase hex digits), and by `.localchanges` (or `-local_changes`) "
-                "for a build from a modified tree. Any other text is rejected, so a version "
-                "cannot carry anything else."},
+                "for a build from a modified tree. Any other text is rejected: a version cannot "
+                "carry free text, though its numbers and hex digits are whatever the build "
+                "puts there."},
     description{"afl_mode", "AFL's `target_mode`, the mode AFL runs the target in."},
     description{"tool_name",
                 "The tool of a `generic_generator` or `generic_analysis` task, as configured "

@@ -5,6 +5,8 @@
 #include "descriptions.hpp"
 
 #include <onefuzz/telemetry/envelope.hpp>
+#include <onefuzz/telemetry/integrations/agent_environment.hpp>
+#include <onefuzz/telemetry/reviewed.hpp>
 #include <onefuzz/telemetry/transport/environment.hpp>
 #include <onefuzz/telemetry/version.hpp>
 
@@ -121,6 +123,13 @@ inline std::string type_cell(const boost::json::object& field) {
   return cell;
 }
 
+// The channel column: how a central value could carry information (audit/manifest.hpp);
+// empty for a field sent to the user's instance only.
+inline std::string channel_cell(const boost::json::object& field) {
+  if (const auto* channel = field.if_contains("channel")) return code(text(*channel));
+  return "";
+}
+
 inline std::string sharing_cell(const boost::json::object& field) {
   const std::string sharing = text(field.at("sharing"));
   if (sharing == "central") return "yes";
@@ -168,13 +177,14 @@ inline void count_fields(const boost::json::array& fields, counts& total) {
 
 inline void field_table(std::string& out, const std::string& owner, const boost::json::array& fields,
                         std::string_view first_column, description_index& meanings) {
-  out += "| " + std::string{first_column} + " | Type | Sent to Microsoft | Description |\n";
-  out += "|---|---|---|---|\n";
+  out += "| " + std::string{first_column} +
+         " | Type | Sent to Microsoft | Channel | Description |\n";
+  out += "|---|---|---|---|---|\n";
   for (const auto& value : fields) {
     const auto& field = value.as_object();
     const std::string name = text(field.at("name"));
     out += "| " + code(name) + " | " + type_cell(field) + " | " + sharing_cell(field) + " | " +
-           cell(meanings.find({owner + "." + name, name})) + " |\n";
+           channel_cell(field) + " | " + cell(meanings.find({owner + "." + name, name})) + " |\n";
   }
 }
 
@@ -204,6 +214,87 @@ inline void events_section(std::string& out, const boost::json::array& events,
       out += "\n";
     }
   }
+}
+
+// What the types guarantee about the values sent to Microsoft, what they cannot, and what a
+// reviewer must therefore still check by hand.
+inline void limits_section(std::string& out) {
+  out += "### What the compiler cannot prove\n\n";
+  out += "The compiler checks the *kind* of every value sent to Microsoft: a string or a path "
+         "cannot be declared `central`, a reviewed value reaches the central instance only as "
+         "its projection and only when the projection fits the type's grammar, and this "
+         "document is generated from the same types, so it lists every field sent. Members of an event or context that are not "
+         "declared in its `BOOST_HANA_DEFINE_STRUCT` (or listed in its "
+         "`BOOST_HANA_ADAPT_STRUCT`) are never sent, to either instance.\n\n";
+  out += "It cannot check what a value means, nor where it comes from. Every value sent to "
+         "Microsoft can carry information by construction, within its *channel* (the Channel "
+         "column of the tables below):\n\n";
+  out += "- `count` (an integer, up to 64 bits) and `measure` (a floating-point number): "
+         "whatever the code that computes them puts in them; 64 bits are 8 bytes of anything.\n";
+  out += "- `enum`: one of the names listed under *Enumerations*; but a value outside the "
+         "enumeration's named values is sent as its number, so an enumeration set from "
+         "arbitrary data carries that data.\n";
+  out += "- `identifier`: a uuid is 16 bytes. One generated at random, or read from the "
+         "operating system, carries nothing else; one built from arbitrary bytes carries those "
+         "16 bytes. It cannot carry free text of any length: every id is sent as exactly 36 "
+         "characters (`8-4-4-4-12` hex digits).\n";
+  out += "- `version`: the numbers (up to 5 digits each) and the commit's 7 to 40 hex digits "
+         "(up to 20 bytes) are whatever the code that sets them puts there, normally the "
+         "build; the grammar keeps out free text, not data encoded in digits.\n";
+  out += "- `flag`: one bit.\n";
+  out += "- `projection`: whatever the type's grammar lets through (see *Reviewed values*). A "
+         "grammar limits the characters and the length, not the meaning: a tool's file name "
+         "is still a name the user chose.\n\n";
+  out += "A reviewer must therefore still check by hand, for each value sent to Microsoft:\n\n";
+  out += "1. where it comes from: which code computes it, and that it is what this document "
+         "says it is (a count counted by the program, not read from the user's files);\n";
+  out += "2. for ids, that they are generated (at random, or the machine id described below) "
+         "and not derived from user data (a hash of a path or of a user name is a well-formed "
+         "uuid);\n";
+  out += "3. for reviewed values, what their grammar lets through.\n\n";
+}
+
+// The machine id is the one central value that identifies something outside OneFuzz; the
+// document says so, and names the option that replaces it. The places it is sent are
+// taken from the manifest.
+inline void machine_id_section(std::string& out, const boost::json::array& events,
+                               const boost::json::array& contexts) {
+  std::string places;
+  const auto add_place = [&](const std::string& place) {
+    places += (places.empty() ? "" : ", ") + place;
+  };
+  const auto has_central_machine_id = [](const boost::json::value& owner) {
+    for (const auto& field : owner.at("fields").as_array()) {
+      if (text(field.at("name")) == "machine_id" && text(field.at("sharing")) != "instance") {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (const auto& context : contexts) {
+    if (has_central_machine_id(context)) add_place("the " + code(text(context.at("role"))) + " context");
+  }
+  for (const auto& event : events) {
+    if (has_central_machine_id(event)) {
+      add_place(code(text(event.at("name"))) + " (" + text(event.at("source")) + ")");
+    }
+  }
+  out += "### The machine id\n\n";
+  out += "By default the machine id is sent to Microsoft as it is, as the original OneFuzz "
+         "sends it, in: " + places + ". In Azure it is the VM Unique ID, which identifies the "
+         "VM to Microsoft; elsewhere the operating system's machine id.\n\n";
+  out += "An agent can send a keyed hash of it instead (off by default): with `" +
+         std::string{telemetry::integrations::machine_id_salt_variable} +
+         "` set to a secret of the deployment, at least " +
+         std::to_string(telemetry::integrations::min_machine_id_salt_size) +
+         " characters (a random GUID), an agent that builds its context with "
+         "`integrations::reported_machine_id` sends the name-based (version 5) uuid of the "
+         "machine id in a namespace derived from the salt (`integrations::keyed_machine_id`; "
+         "see [integrations.md](integrations.md)). Both instances then get the keyed id. It "
+         "still identifies one machine across events and starts, but cannot be linked to the "
+         "VM without the salt, which is never sent, as long as the salt cannot be guessed. It "
+         "hides the raw id only if every program that sends the machine id applies the same "
+         "salt, including the service for its node events.\n\n";
 }
 
 }  // namespace detail
@@ -254,7 +345,9 @@ inline std::string render_markdown(const boost::json::object& manifest) {
          "OneFuzz and its fuzzing engines.\n\n";
   out += "Where each field may go is part of its C++ type (`central<T>` or `instance_only<T>`) "
          "and checked by the compiler: free text (strings, paths) cannot be sent centrally, "
-         "except through a reviewed projection listed under *Reviewed values*.\n\n";
+         "except through a reviewed projection listed under *Reviewed values*. What a value "
+         "means and where it comes from the compiler cannot check: see *What the compiler "
+         "cannot prove* below.\n\n";
 
   out += "## How to disable sending telemetry to Microsoft\n\n";
   out += "Central telemetry is sent only when a central destination is configured. It is read "
@@ -266,7 +359,10 @@ inline std::string render_markdown(const boost::json::object& manifest) {
   out += "- in code, set `sender_options.destinations.central_disabled = true` (for example "
          "`sender_options{.destinations = {.central_disabled = true}}`), which wins over the "
          "environment.\n\n";
-  out += "Without a central destination nothing is serialized or sent for it.\n\n";
+  out += "Without a central destination nothing is serialized or sent for it. A configuration "
+         "in which the user's instance and the central instance resolve to the same "
+         "instrumentation key is refused (an error naming the two settings, never the key), "
+         "since the full payloads would then reach the central instance.\n\n";
 
   out += "## Data sent to Microsoft\n\n";
   out += "The following describes the information sent to Microsoft if telemetry is enabled. "
@@ -288,11 +384,20 @@ inline std::string render_markdown(const boost::json::object& manifest) {
          " are sent to Microsoft (" + std::to_string(totals.reviewed) +
          " reduced); and " + std::to_string(contexts.size()) + " program contexts.\n\n";
 
+  detail::limits_section(out);
+  detail::machine_id_section(out, events, contexts);
+
   out += "### Definitions of common data types\n\n";
   const auto types_of_kind = [&](std::string_view kind, std::string_view title,
                                  std::string_view second_column) {
+    const bool reviewed = kind == "reviewed";
     out += "#### " + std::string{title} + "\n\n";
-    out += "| Type | " + std::string{second_column} + " | Description |\n|---|---|---|\n";
+    if (reviewed) {
+      out += "| Type | " + std::string{second_column} +
+             " | Grammar of the central form | Description |\n|---|---|---|---|\n";
+    } else {
+      out += "| Type | " + std::string{second_column} + " | Description |\n|---|---|---|\n";
+    }
     for (const auto& value : types) {
       const auto& type = value.as_object();
       if (text(type.at("kind")) != kind) continue;
@@ -302,8 +407,9 @@ inline std::string render_markdown(const boost::json::object& manifest) {
         for (const auto& item : type.at("values").as_array()) {
           second += (second.empty() ? "" : ", ") + code(text(item));
         }
-      } else if (kind == "reviewed") {
-        second = detail::literal(text(type.at("projection")));
+      } else if (reviewed) {
+        second = detail::literal(text(type.at("projection"))) + " | " +
+                 detail::cell(code(text(type.at("grammar"))));
       } else {
         second = text(type.at("type"));
       }
@@ -317,7 +423,11 @@ inline std::string render_markdown(const boost::json::object& manifest) {
   types_of_kind("enum", "Enumerations", "Values (as sent)");
   types_of_kind("version", "Version", "Sent as");
   types_of_kind("reviewed", "Reviewed values", "Sent to Microsoft (the reviewed projection)");
-  out += "The user's own instance gets a reviewed value unchanged.\n\n";
+  out += "The grammar is checked on every value sent: a projection outside it is sent as `" +
+         std::string{telemetry::rejected_projection} +
+         "` (and counted). It is written as a regular expression: `[A-Za-z0-9._+-]{1,64}` is 1 to "
+         "64 characters, each a letter, a digit, `.`, `_`, `+` or `-`. The user's own instance "
+         "gets a reviewed value unchanged.\n\n";
   out += "Other types: `u64`, `u32` are unsigned integers, `f64`, `f32` floating-point "
          "numbers, `bool` true or false, `string` free text.\n\n";
 

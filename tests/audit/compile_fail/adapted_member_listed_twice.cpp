@@ -17,5 +17,5 @@ struct my_context {
 BOOST_HANA_ADAPT_STRUCT(my_project::my_context, job_id, job_id);
 
 namespace my_project {
-ONEFUZZ_TELEMETRY_REVIEWED(my_context, "job_id");
+ONEFUZZ_TELEMETRY_REVIEWED(my_context, "job_id: identifier job_id");
 }  // namespace my_project

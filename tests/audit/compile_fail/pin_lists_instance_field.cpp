@@ -14,5 +14,5 @@ struct fuzzer_stats {
                            (tel::central<std::uint64_t>, count),
                            (tel::instance_only<std::uint32_t>, pid));
 };
-ONEFUZZ_TELEMETRY_REVIEWED(fuzzer_stats, "count", "pid");
+ONEFUZZ_TELEMETRY_REVIEWED(fuzzer_stats, "count: count u64", "pid: count u32");
 }  // namespace my_project

@@ -13,5 +13,5 @@ struct coverage_report {
                            (tel::central<std::uint64_t>, covered),
                            (tel::central<double>, rate));
 };
-ONEFUZZ_TELEMETRY_REVIEWED(coverage_report, "covered");
+ONEFUZZ_TELEMETRY_REVIEWED(coverage_report, "covered: count u64");
 }  // namespace my_project

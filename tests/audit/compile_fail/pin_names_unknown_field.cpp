@@ -14,5 +14,6 @@ struct fuzzer_stats {
                            (tel::central<std::uint64_t>, count),
                            (tel::central<double>, execs_sec));
 };
-ONEFUZZ_TELEMETRY_REVIEWED(fuzzer_stats, "count", "execs_sec", "execs_per_sec");
+ONEFUZZ_TELEMETRY_REVIEWED(fuzzer_stats, "count: count u64", "execs_sec: measure f64",
+                           "execs_per_sec: measure f64");
 }  // namespace my_project

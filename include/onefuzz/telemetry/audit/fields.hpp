@@ -131,6 +131,26 @@ constexpr std::string_view projection_of(std::string_view name) {
   return field<S>(name).projection;
 }
 
+// The channel through which a central field's value can carry information, named after its
+// value kind: "identifier" (an id, a uuid), "count" (an integer), "measure" (a floating-point
+// number), "enum" (a wire name), "projection" (a reviewed type's central form), "flag" (a
+// boolean), "version". Empty for a field that does not reach the central instance (text
+// never can). A pin records it with the declared type: "covered: count u64".
+constexpr std::string_view channel_of(const field_info& info) noexcept {
+  if (info.exposure == central_exposure::none) return {};
+  switch (info.kind) {
+    case value_kind::id: return "identifier";
+    case value_kind::integer: return "count";
+    case value_kind::floating: return "measure";
+    case value_kind::enumeration: return "enum";
+    case value_kind::reviewed: return "projection";
+    case value_kind::boolean: return "flag";
+    case value_kind::version: return "version";
+    case value_kind::text: break;
+  }
+  return {};
+}
+
 // True when the wire names of S's central fields are exactly `names`, in any order, each
 // once: `static_assert(audit::central_fields_are<my_event>({"count", "rate"}))`.
 template <auditable S>

@@ -47,8 +47,19 @@ inline boost::json::string_view json_view(std::string_view text) noexcept {
 }
 }  // namespace detail
 
-// The fields of S in declaration order: name, type, declared_type, kind, optional, sharing,
-// and for a reviewed field the projection rule.
+// A reviewed type's central grammar in the notation of a regular expression over bytes:
+// projection_grammar{"A-Za-z0-9._+-", 64} is "[A-Za-z0-9._+-]{1,64}". The character class is
+// printed as declared (it holds no backslash or double quote, so it needs no JSON escape); a
+// class listing `]`, or starting with `^`, would read otherwise as a regular expression, and
+// no catalog type has one.
+inline std::string grammar_label(const projection_grammar& grammar) {
+  return "[" + std::string{grammar.allowed()} + "]{" + std::to_string(grammar.min_size()) + "," +
+         std::to_string(grammar.max_size()) + "}";
+}
+
+// The fields of S in declaration order: name, type, declared_type, kind, optional, sharing;
+// for a central field its channel (channel_of); for a reviewed field the projection rule and
+// the grammar of its central form.
 template <auditable S>
 boost::json::array field_entries() {
   boost::json::array out;
@@ -61,8 +72,12 @@ boost::json::array field_entries() {
     entry["kind"] = detail::json_view(kind_label(info.kind));
     entry["optional"] = info.optional;
     entry["sharing"] = detail::json_view(sharing_label(info));
+    if (const auto channel = channel_of(info); !channel.empty()) {
+      entry["channel"] = detail::json_view(channel);
+    }
     if (info.exposure == central_exposure::projection) {
       entry["projection"] = detail::json_view(info.projection);
+      entry["grammar"] = grammar_label(info.grammar);
     }
     out.emplace_back(std::move(entry));
   }
