@@ -11,3 +11,9 @@
 #include <onefuzz/telemetry/catalog/tool_name.hpp>
 #include <onefuzz/telemetry/catalog/vm_sku.hpp>
 #include <onefuzz/telemetry/role.hpp>
+
+// In strict-review mode a central serializer needs each type's pin in sight, so the
+// catalog's pins come with the catalog.
+#ifdef ONEFUZZ_TELEMETRY_STRICT_REVIEWS
+#include <onefuzz/telemetry/catalog/reviews.hpp>
+#endif
