@@ -8,14 +8,17 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace sender_support {
 
@@ -98,6 +101,59 @@ inline std::uint16_t closed_port() {
   probe.stop();
   return port;
 }
+
+// A diagnostics handler that keeps every record it is given. The records live in shared
+// state the handler co-owns, so a sender that reports from its destructor cannot outlive
+// them. Thread-safe.
+class diagnostics_capture {
+ public:
+  using diagnostic = tel::transport::diagnostic;
+  using kind = tel::transport::diagnostic_kind;
+
+  // Options that hand every record from `minimum` up to this capture; a rate limit of zero
+  // lets each through.
+  [[nodiscard]] tel::transport::diagnostics_options options(
+      std::chrono::milliseconds rate_limit = std::chrono::milliseconds{0},
+      tel::transport::diagnostic_severity minimum = tel::transport::diagnostic_severity::info) const {
+    return {.handler =
+                [state = state_](const diagnostic& record) {
+                  {
+                    std::lock_guard lock(state->mutex);
+                    state->records.push_back(record);
+                  }
+                  state->arrived.notify_all();
+                },
+            .minimum = minimum,
+            .rate_limit = rate_limit};
+  }
+
+  [[nodiscard]] std::vector<diagnostic> records() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->records;
+  }
+  [[nodiscard]] std::vector<diagnostic> of_kind(kind wanted) const {
+    std::vector<diagnostic> found;
+    for (auto& record : records())
+      if (record.kind == wanted) found.push_back(std::move(record));
+    return found;
+  }
+  // Waits until a record of this kind arrives; false at the timeout.
+  bool wait_for(kind wanted, std::chrono::milliseconds timeout = std::chrono::seconds{5}) const {
+    std::unique_lock lock(state_->mutex);
+    return state_->arrived.wait_for(lock, timeout, [&] {
+      return std::any_of(state_->records.begin(), state_->records.end(),
+                         [&](const diagnostic& record) { return record.kind == wanted; });
+    });
+  }
+
+ private:
+  struct state {
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::vector<diagnostic> records;
+  };
+  std::shared_ptr<state> state_ = std::make_shared<state>();
+};
 
 inline std::string connection_string_for_port(std::uint16_t port, std::string_view key) {
   return "InstrumentationKey=" + std::string{key} + ";IngestionEndpoint=http://127.0.0.1:" + std::to_string(port) + "/";

@@ -76,6 +76,16 @@ struct http_response {
   std::string effective_url{};
   // Content-Type of the final answer; empty if none.
   std::string content_type{};
+  // libcurl's CURLcode (as an int) when no HTTP answer was received, for classifying the
+  // failure (transport_failure_kind in diagnostics.hpp): 7 connection refused, 35 TLS, 28
+  // timeout... Refusals by this client's own policy (plain http to a non-loopback host, an
+  // unsupported scheme, a redirect it will not follow, an answer over max_response_bytes) are
+  // 42 (CURLE_ABORTED_BY_CALLBACK) or 1 (CURLE_UNSUPPORTED_PROTOCOL), and a malformed URL 3.
+  // 0 with an answer, and for a cancelled post (error "cancelled").
+  int transport_code{0};
+  // The system's errno of the failed connect (CURLINFO_OS_ERRNO), e.g. ECONNREFUSED, which
+  // libcurl's error text does not always name; 0 when there is none.
+  int os_error{0};
 };
 
 // gzip_compress(body) -> std::string: the same compression post() applies, for callers that
@@ -304,10 +314,12 @@ public:
     auto const parts = detail::parse_url(url);
     if (!parts) {
       response.error = "http_client: invalid URL '" + std::string(url) + "'";
+      response.transport_code = CURLE_URL_MALFORMAT;
       return response;
     }
     if (std::string why; !s.cleartext_allowed(*parts, why)) {
       response.error = std::move(why);
+      response.transport_code = CURLE_UNSUPPORTED_PROTOCOL;
       return response;
     }
     if (options.stop.stop_requested()) {
@@ -324,6 +336,7 @@ public:
       }
       if (!s.compressor->compress(body, s.compressed)) {
         response.error = "http_client: gzip compression failed";
+        response.transport_code = CURLE_BAD_CONTENT_ENCODING;
         return response;
       }
       payload = s.compressed;
@@ -365,6 +378,7 @@ public:
     CURLM* m = s.multi.get();
     if (curl_multi_add_handle(m, h) != CURLM_OK) {
       response.error = "http_client: curl_multi_add_handle failed";
+      response.transport_code = CURLE_FAILED_INIT;
       curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
       return response;
     }
@@ -419,7 +433,16 @@ public:
                         : s.error_buffer[0] != '\0' ? std::string(s.error_buffer)
                         : multi_failed             ? std::string("http_client: libcurl multi interface failed")
                                                    : std::string(curl_easy_strerror(result));
+      // A callback that aborted on purpose makes libcurl say "write error" or "aborted";
+      // what happened is a policy refusal, whichever callback it came from.
+      int const code = !s.policy_error.empty() ? static_cast<int>(CURLE_ABORTED_BY_CALLBACK)
+                       : multi_failed          ? static_cast<int>(CURLE_FAILED_INIT)
+                                               : static_cast<int>(result);
+      long os_error = 0;
+      if (curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_error) != CURLE_OK) os_error = 0;
       response = http_response{.error = std::move(why), .effective_url = std::move(response.effective_url)};
+      response.transport_code = code;
+      response.os_error = static_cast<int>(os_error);
       return response;
     }
     long code = 0;

@@ -8,6 +8,7 @@
 #include <onefuzz/telemetry/serialize.hpp>
 #include <onefuzz/telemetry/transport/connection_string.hpp>
 #include <onefuzz/telemetry/transport/detail/batch.hpp>
+#include <onefuzz/telemetry/transport/diagnostics.hpp>
 #include <onefuzz/telemetry/transport/event_queue.hpp>
 #include <onefuzz/telemetry/transport/http_client.hpp>
 #include <onefuzz/telemetry/transport/ingestion_response.hpp>
@@ -17,6 +18,7 @@
 #include <onefuzz/telemetry/transport/spool.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -30,6 +32,8 @@
 #include <stdexcept>
 #include <stop_token>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -58,19 +62,42 @@ inline std::filesystem::path spool_folder(const std::filesystem::path& root, std
   return root / (std::string{kind} + "-" + hex);
 }
 
+// "host:port" of a URL, for diagnostics: never its path, query or user information (the
+// connection string refuses those, but the label does not rely on it).
+inline std::string endpoint_label(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  std::string scheme{scheme_end == std::string_view::npos ? std::string_view{} : url.substr(0, scheme_end)};
+  for (char& c : scheme) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  std::string_view authority = scheme_end == std::string_view::npos ? url : url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  const bool has_port = authority.starts_with('[') ? authority.find("]:") != std::string_view::npos
+                                                   : authority.find(':') != std::string_view::npos;
+  std::string label{authority};
+  if (!has_port) label += scheme == "http" ? ":80" : ":443";
+  return label;
+}
+
+inline std::string attempts_text(std::uint64_t attempts) {
+  return " (" + std::to_string(attempts) + (attempts == 1 ? " attempt)" : " attempts)");
+}
+
 // One destination: its open batch (worker thread only), its backlog of sealed batches, its
 // spool, and the thread that posts them.
 class sink {
  public:
   sink(std::string_view kind, connection_settings settings, const sink_options& options,
-       const sender_options& common)
-      : settings_(std::move(settings)),
+       const sender_options& common, diagnostics_channel& diagnostics, diagnostic_destination destination)
+      : diagnostics_(diagnostics),
+        destination_(destination),
+        settings_(std::move(settings)),
         options_(options),
         retry_(common.retry),
         batching_(common.batching),
         block_timeout_(common.block_timeout),
         bearer_token_(common.bearer_token),
         url_(track_url(settings_, settings_.uses_aad)),
+        endpoint_(endpoint_label(url_)),
         client_(common.http),
         backoff_(common.retry.backoff) {
     if (settings_.uses_aad && !bearer_token_) {
@@ -81,7 +108,17 @@ class sink {
     if (!common.spool.directory.empty()) {
       spool_options folder = common.spool;
       folder.directory = spool_folder(common.spool.directory, kind, settings_.instrumentation_key);
-      spool_.emplace(std::move(folder));
+      try {
+        spool_.emplace(std::move(folder));
+      } catch (const std::filesystem::filesystem_error& e) {
+        // Telemetry must not stop the program: it runs without a spool, and says so.
+        fail({.severity = diagnostic_severity::error,
+              .kind = diagnostic_kind::spool_write_failed,
+              .message = "cannot create the spool directory; batches that cannot be sent will be dropped",
+              .detail = e.what()});
+      }
+    }
+    if (spool_) {
       // Batches left by an earlier run are counted as restored and sent first.
       std::size_t corrupt = 0;
       for (auto& entry : spool_->scan(corrupt)) {
@@ -91,6 +128,12 @@ class sink {
         spooled_files_.push_back(std::move(entry));
       }
       counters_.spool_corrupt_files.fetch_add(corrupt, std::memory_order_relaxed);
+      if (corrupt > 0) {
+        fail({.severity = diagnostic_severity::warning,
+              .kind = diagnostic_kind::spool_read_failed,
+              .message = std::to_string(corrupt) + " damaged or partial spool file(s) removed; their items are lost",
+              .detail = spool_->options().directory.string()});
+      }
     }
   }
 
@@ -129,6 +172,74 @@ class sink {
   // sealed batch. Applies the backlog overflow policy when the backlog is full: the batch
   // that does not fit goes to the spool, or is dropped and counted without one.
   void seal(std::size_t upto) {
+    seal_open(upto);
+    report_deferred();
+  }
+
+  // Every event before `position` has been serialized and sealed for this destination.
+  void note_position(std::size_t position) {
+    std::lock_guard lock(mutex_);
+    idle_position_ = std::max(idle_position_, position);
+    if (outbox_.empty() && !in_flight_) advance_completed_locked(idle_position_);
+  }
+
+  // Shutdown: the open batch goes to the spool, or is dropped and counted.
+  void retire_open(drop_reason reason) {
+    if (!open_) return;
+    {
+      std::lock_guard lock(mutex_);
+      spool_or_drop_locked(*open_, reason);
+      open_.reset();
+    }
+    report_deferred();
+  }
+
+  // Reports the items dropped since the last call, by reason, as one `dropped` record:
+  // drops counted anywhere (emit() included, which must not allocate) are told from here.
+  // Shutdown's own drops are left to report_leftovers. The worker thread calls it, then
+  // shutdown once the worker has ended.
+  void report_new_drops() {
+    std::uint64_t total = 0;
+    std::string reasons;
+    for (std::size_t i = 0; i < drop_reason_count; ++i) {
+      const auto reason = static_cast<drop_reason>(i);
+      if (reason == drop_reason::shutdown) continue;
+      const std::uint64_t now = counters_.dropped[i].load(std::memory_order_relaxed);
+      if (now <= reported_drops_[i]) continue;
+      const std::uint64_t delta = now - reported_drops_[i];
+      reported_drops_[i] = now;
+      total += delta;
+      reasons += (reasons.empty() ? "" : ", ") + std::to_string(delta) + " " + std::string(to_string(reason));
+    }
+    if (total == 0) return;
+    report({.severity = diagnostic_severity::warning,
+            .kind = diagnostic_kind::dropped,
+            .message = std::to_string(total) + (total == 1 ? " item" : " items") + " for " + endpoint_ +
+                       " dropped (" + reasons + ")",
+            .detail = {},
+            .count = total});
+  }
+
+  // After stop(): what shutdown could not deliver by its deadline.
+  void report_leftovers(bool flushed) {
+    const std::uint64_t dropped = counters_.dropped[static_cast<std::size_t>(drop_reason::shutdown)].load(
+        std::memory_order_relaxed);
+    const std::uint64_t spooled = counters_.spooled.load(std::memory_order_relaxed);
+    if (dropped == 0 && (flushed || spooled == 0)) return;
+    std::string message = "shutdown deadline reached: ";
+    if (dropped > 0) message += std::to_string(dropped) + " unsent items for " + endpoint_ + " dropped";
+    if (dropped > 0 && spooled > 0) message += "; ";
+    if (spooled > 0) message += std::to_string(spooled) + " items for " + endpoint_ + " wait in the spool";
+    report({.severity = dropped > 0 ? diagnostic_severity::error : diagnostic_severity::warning,
+            .kind = diagnostic_kind::shutdown_leftovers,
+            .message = std::move(message),
+            .detail = {},
+            .count = dropped});
+  }
+
+ private:
+  // The body of seal(): records found under the lock wait in deferred_ for report_deferred().
+  void seal_open(std::size_t upto) {
     std::unique_ptr<batch> sealed = std::move(open_);
     if (!sealed || sealed->empty()) {
       if (sealed) return_to_pool(std::move(sealed));
@@ -163,21 +274,7 @@ class sink {
     work_.notify_one();
   }
 
-  // Every event before `position` has been serialized and sealed for this destination.
-  void note_position(std::size_t position) {
-    std::lock_guard lock(mutex_);
-    idle_position_ = std::max(idle_position_, position);
-    if (outbox_.empty() && !in_flight_) advance_completed_locked(idle_position_);
-  }
-
-  // Shutdown: the open batch goes to the spool, or is dropped and counted.
-  void retire_open(drop_reason reason) {
-    if (!open_) return;
-    std::lock_guard lock(mutex_);
-    spool_or_drop_locked(*open_, reason);
-    open_.reset();
-  }
-
+ public:
   // --- anyone --------------------------------------------------------------------------
 
   // Waits until every event before `position` is accounted for, or the deadline.
@@ -200,9 +297,12 @@ class sink {
     work_.notify_all();
     space_.notify_all();
     if (thread_.joinable()) thread_.join();
-    std::lock_guard lock(mutex_);
-    for (auto& pending : outbox_) spool_or_drop_locked(*pending, reason);
-    outbox_.clear();
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& pending : outbox_) spool_or_drop_locked(*pending, reason);
+      outbox_.clear();
+    }
+    report_deferred();
   }
 
  private:
@@ -229,17 +329,21 @@ class sink {
       if (next) {
         space_.notify_all();
         const outcome result = deliver(*next, stop);
-        std::lock_guard lock(mutex_);
-        if (result != outcome::finished) spool_or_drop_locked(*next, result == outcome::stopped ? stop_reason_ : drop_reason::retries_exhausted);
-        // A live success proves the destination is back: spooled batches may follow.
-        drain_spool_ = result == outcome::finished;
-        in_flight_ = false;
-        progress_.notify_all();
-        advance_completed_locked(next->upto);
-        if (outbox_.empty()) advance_completed_locked(idle_position_);
-        recycle_locked(std::move(next));
+        {
+          std::lock_guard lock(mutex_);
+          if (result != outcome::finished) spool_or_drop_locked(*next, result == outcome::stopped ? stop_reason_ : drop_reason::retries_exhausted);
+          // A live success proves the destination is back: spooled batches may follow.
+          drain_spool_ = result == outcome::finished;
+          in_flight_ = false;
+          progress_.notify_all();
+          advance_completed_locked(next->upto);
+          if (outbox_.empty()) advance_completed_locked(idle_position_);
+          recycle_locked(std::move(next));
+        }
+        report_deferred();
       } else {
         send_spooled(*from_spool, stop);
+        report_deferred();
       }
     }
   }
@@ -255,6 +359,13 @@ class sink {
       // Changed or damaged on disk since it was listed: its items are lost, and counted.
       counters_.spool_corrupt_files.fetch_add(1, std::memory_order_relaxed);
       counters_.drop(drop_reason::spool_corrupt, entry.items);
+      fail({.severity = diagnostic_severity::warning,
+            .kind = diagnostic_kind::spool_read_failed,
+            .message = std::string("a spool file for ") + endpoint_ +
+                       (*unreadable == spool_read_error::unreadable ? " could not be read" : " is damaged") +
+                       "; its " + std::to_string(entry.items) + " items are lost",
+            .detail = {},
+            .count = entry.items});
     } else {
       result = deliver(spool_batch_, stop);
     }
@@ -286,9 +397,10 @@ class sink {
                         .bearer_token = std::nullopt,
                         .timeout = std::nullopt,
                         .stop = stop};
-      if (settings_.uses_aad) post.bearer_token = bearer_token_();
+      if (settings_.uses_aad) post.bearer_token = fetch_bearer_token();
       counters_.requests.fetch_add(1, std::memory_order_relaxed);
       const http_response response = client_.post(url_, current.view(), post);
+      // A cancelled post is the sender's own doing: never reported.
       if (stop.stop_requested()) return outcome::stopped;
 
       std::optional<ingestion_response> parsed;
@@ -305,6 +417,11 @@ class sink {
       const response_class verdict =
           response.status == 0 ? response_class::retry
                                : classify_response(response.status, parsed.has_value(), post.bearer_token.has_value());
+      if (verdict == response_class::success || (verdict == response_class::partial && response.status < 300)) {
+        consecutive_failures_ = 0;
+      } else {
+        ++consecutive_failures_;
+      }
       switch (verdict) {
         case response_class::success:
           counters_.accepted.fetch_add(current.items(), std::memory_order_release);
@@ -315,6 +432,19 @@ class sink {
           counters_.accepted.fetch_add(plan.accepted + plan.sampled_out, std::memory_order_release);
           counters_.sampled_out.fetch_add(plan.sampled_out, std::memory_order_relaxed);
           counters_.drop(drop_reason::rejected_by_server, plan.rejected.size());
+          // A 500 whose body names the items is a failed request all the same.
+          if (response.status >= 300) report_http_status(response.status, diagnostic_severity::warning, parsed, "");
+          if (!plan.rejected.empty()) {
+            fail({.severity = diagnostic_severity::warning,
+                  .kind = diagnostic_kind::partial_acceptance,
+                  .message = "HTTP " + std::to_string(response.status) + " from " + endpoint_ + ": " +
+                             std::to_string(plan.rejected.size()) + " of " + std::to_string(current.items()) +
+                             " items refused (the first with " + std::to_string(plan.rejected.front().status_code) +
+                             ")",
+                  .http_status = response.status,
+                  .detail = plan.rejected.front().message,
+                  .count = plan.rejected.size()});
+          }
           if (plan.resend.empty()) {
             backoff_.reset();
             return outcome::finished;
@@ -324,29 +454,156 @@ class sink {
           break;
         }
         case response_class::retry:
+          if (response.status == 0) {
+            report_transport_failure(response);
+          } else {
+            report_http_status(response.status, diagnostic_severity::warning, parsed, "");
+          }
           break;
-        case response_class::throttled_quota:
+        case response_class::throttled_quota: {
           counters_.drop(drop_reason::quota, current.items());
-          pause_until_ = clock::now() + std::max(hint.value_or(retry_.quota_pause), retry_.quota_pause);
+          const auto pause = std::max(hint.value_or(retry_.quota_pause), retry_.quota_pause);
+          pause_until_ = clock::now() + pause;
+          report_http_status(response.status, diagnostic_severity::error, parsed,
+                             ": over quota, " + std::to_string(current.items()) + " items dropped, sending paused for " +
+                                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(pause).count()) +
+                                 " ms");
           return outcome::finished;
+        }
         case response_class::redirect:
         case response_class::drop:
           counters_.drop(drop_reason::rejected_by_server, current.items());
+          report_http_status(response.status, diagnostic_severity::error, parsed,
+                             ": " + std::to_string(current.items()) + " items rejected");
           return outcome::finished;
       }
 
       if (++attempt >= retry_.max_attempts) return outcome::exhausted;
       counters_.retried.fetch_add(current.items(), std::memory_order_relaxed);
-      if (!wait_until(clock::now() + backoff_.next_delay(hint), stop)) return outcome::stopped;
+      const auto delay = backoff_.next_delay(hint);
+      if (diagnostics_.wants(diagnostic_severity::info)) {
+        report({.severity = diagnostic_severity::info,
+                .kind = diagnostic_kind::retry_scheduled,
+                .message = "retrying " + std::to_string(current.items()) + " items to " + endpoint_ + " in " +
+                           std::to_string(delay.count()) + " ms (attempt " + std::to_string(attempt + 1) + " of " +
+                           std::to_string(retry_.max_attempts) + ")",
+                .detail = {},
+                .count = current.items(),
+                .delay = delay});
+      }
+      if (!wait_until(clock::now() + delay, stop)) return outcome::stopped;
     }
   }
+
+  // --- diagnostics (never called with mutex_ held: a handler may call back into the sender)
+
+  void report(diagnostic record) {
+    record.destination = destination_;
+    diagnostics_.report(std::move(record));
+  }
+
+  // A failure: kept as the statistics' last_failure, then reported.
+  void fail(diagnostic record) {
+    record.destination = destination_;
+    counters_.record_failure(to_last_failure(record, std::chrono::system_clock::now()));
+    diagnostics_.report(std::move(record));
+  }
+
+  // The records spool_or_drop_locked() left while mutex_ was held.
+  void report_deferred() {
+    std::vector<diagnostic> due;
+    {
+      std::lock_guard lock(mutex_);
+      if (deferred_.empty()) return;
+      due.swap(deferred_);
+    }
+    for (auto& record : due) report(std::move(record));
+  }
+
+  // A post without an HTTP answer: connection, TLS, timeout or the client's own policy.
+  void report_transport_failure(const http_response& response) {
+    const diagnostic_kind kind = transport_failure_kind(response.transport_code);
+    std::string message;
+    switch (kind) {
+      case diagnostic_kind::tls_failed: message = "TLS with " + endpoint_ + " failed"; break;
+      case diagnostic_kind::timed_out: message = "request to " + endpoint_ + " timed out"; break;
+      case diagnostic_kind::configuration: message = "request to " + endpoint_ + " not sent"; break;
+      default:
+        switch (response.transport_code) {
+          case 7:  // CURLE_COULDNT_CONNECT
+            message = response.os_error == ECONNREFUSED ? "connection refused by " + endpoint_
+                                                         : "cannot connect to " + endpoint_;
+            break;
+          case 5: message = "cannot resolve the proxy for " + endpoint_; break;         // CURLE_COULDNT_RESOLVE_PROXY
+          case 6: message = "cannot resolve the host of " + endpoint_; break;           // CURLE_COULDNT_RESOLVE_HOST
+          case 52: message = "no answer from " + endpoint_ + " (connection closed)"; break;  // CURLE_GOT_NOTHING
+          default: message = "connection to " + endpoint_ + " failed"; break;
+        }
+        break;
+    }
+    message += attempts_text(consecutive_failures_);
+    std::string detail = response.error;
+    if (response.os_error != 0) detail += " (" + std::system_category().message(response.os_error) + ")";
+    const bool lasting = kind == diagnostic_kind::tls_failed || kind == diagnostic_kind::configuration;
+    fail({.severity = lasting ? diagnostic_severity::error : diagnostic_severity::warning,
+          .kind = kind,
+          .message = std::move(message),
+          .transport_code = response.transport_code,
+          .detail = std::move(detail)});
+  }
+
+  // An HTTP answer that is not success: the detail is the service's first error message,
+  // never the body itself.
+  void report_http_status(int status, diagnostic_severity severity, const std::optional<ingestion_response>& parsed,
+                          std::string_view what) {
+    std::string message = "HTTP " + std::to_string(status) + " from " + endpoint_;
+    message += what;
+    if (severity == diagnostic_severity::warning) message += attempts_text(consecutive_failures_);
+    fail({.severity = severity,
+          .kind = diagnostic_kind::http_status,
+          .message = std::move(message),
+          .http_status = status,
+          .detail = parsed && !parsed->errors.empty() ? parsed->errors.front().message : std::string{}});
+  }
+
+  // The bearer token for the next request; reports a provider that has none (or throws).
+  std::optional<std::string> fetch_bearer_token() {
+    std::optional<std::string> token;
+    bool threw = false;
+    try {
+      token = bearer_token_();
+    } catch (...) {
+      threw = true;  // its text is not reported: it might hold the token or a secret
+    }
+    if (token && !token->empty()) return token;
+    fail({.severity = diagnostic_severity::error,
+          .kind = diagnostic_kind::configuration,
+          .message = std::string("the bearer token provider ") + (threw ? "threw" : "returned no token") +
+                     "; the request to " + endpoint_ + " is sent without one",
+          .detail = {}});
+    return std::nullopt;
+  }
+
 
   // Writes the batch to the spool (counted as spooled), or drops it with `reason` when
   // there is no spool or the write fails. Evicts the oldest files over the byte cap.
   void spool_or_drop_locked(const batch& unsent, drop_reason reason) {
     if (unsent.empty()) return;
     if (spool_) {
-      if (auto entry = spool_->store(unsent, unsent.oldest)) {
+      auto entry = spool_->store(unsent, unsent.oldest);
+      if (!entry) {
+        // Reported once mutex_ is released (report_deferred); the drop itself is counted below.
+        diagnostic record{.destination = destination_,
+                          .severity = diagnostic_severity::error,
+                          .kind = diagnostic_kind::spool_write_failed,
+                          .message = "cannot write " + std::to_string(unsent.items()) + " items for " + endpoint_ +
+                                     " to the spool; they are dropped (" + std::string(to_string(reason)) + ")",
+                          .detail = spool_->last_error(),
+                          .count = unsent.items()};
+        counters_.record_failure(to_last_failure(record, std::chrono::system_clock::now()));
+        deferred_.push_back(std::move(record));
+      }
+      if (entry) {
         counters_.spooled.fetch_add(entry->items, std::memory_order_release);
         spool_bytes_ += entry->bytes;
         spooled_files_.push_back(std::move(*entry));
@@ -401,6 +658,8 @@ class sink {
     if (pool_.size() < options_.max_pending_batches + 2) pool_.push_back(std::move(used));
   }
 
+  diagnostics_channel& diagnostics_;
+  const diagnostic_destination destination_;
   const connection_settings settings_;
   const sink_options options_;
   const retry_options retry_;
@@ -408,7 +667,9 @@ class sink {
   const std::chrono::milliseconds block_timeout_;
   const std::function<std::optional<std::string>()> bearer_token_;
   const std::string url_;
+  const std::string endpoint_;       // "host:port", for diagnostics
   http_client client_;               // posting thread only
+  unsigned consecutive_failures_ = 0;  // posting thread only: failed requests since the last success
   backoff backoff_;                  // posting thread only
   batch retry_batch_;                // posting thread only
   batch spool_batch_;                // posting thread only
@@ -437,6 +698,10 @@ class sink {
   std::deque<spool_entry> spooled_files_;
   std::uint64_t spool_bytes_ = 0;
   bool drain_spool_ = true;
+  std::vector<diagnostic> deferred_;  // under mutex_: records to report once it is released
+
+  // Drops already reported, by reason (worker thread, then shutdown after the worker ended).
+  std::array<std::uint64_t, drop_reason_count> reported_drops_{};
 
   std::jthread thread_;
 };
@@ -453,6 +718,11 @@ class sink {
 //    is never instantiated with the central envelope.
 //  - every emitted item is eventually accepted or counted as dropped with a reason
 //    (statistics()), and force_flush/shutdown return by their deadlines.
+//  - why sends fail is told through sender_options::diagnostics (stderr by default) and
+//    kept per destination in statistics' last_failure; records are built on the sender's
+//    own threads, never in emit(), and never while a destination's lock is held. A handler
+//    should return promptly: a force_flush() called from it waits for the very thread
+//    that runs it, so it returns false at its deadline.
 template <telemetry_context C = no_context, std::size_t SlotSize = default_slot_size>
 class sender {
  public:
@@ -467,21 +737,28 @@ class sender {
   //    each: full payloads would reach the central instance. Give one a different key, or set
   //    destinations.central_disabled;
   //  - a destination uses Authorization=AAD and bearer_token is not set.
+  // A spool directory that cannot be created is no reason to stop the program: that
+  // destination runs without a spool, and a spool_write_failed error is reported.
   explicit sender(sender_options options, C context = {})
-      : options_(std::move(options)), context_(std::move(context)), queue_(options_.queue_capacity) {
+      : options_(std::move(options)),
+        diagnostics_(options_.diagnostics),
+        context_(std::move(context)),
+        queue_(options_.queue_capacity) {
     auto resolved = resolve_destinations(options_.destinations, options_.getenv);
     if (!resolved) {
       throw std::invalid_argument("onefuzz::telemetry::transport::sender: " + resolved.error().message);
     }
     if (resolved->instance) {
-      instance_.emplace("instance", std::move(*resolved->instance), options_.instance, options_);
+      instance_.emplace("instance", std::move(*resolved->instance), options_.instance, options_, diagnostics_,
+                        diagnostic_destination::instance);
       full_envelope_.emplace(envelope_options{.instrumentation_key = instance_->settings().instrumentation_key,
                                               .cloud_role = options_.cloud_role,
                                               .role_instance = options_.role_instance,
                                               .device_id = options_.device_id});
     }
     if (resolved->central) {
-      central_.emplace("central", std::move(*resolved->central), options_.central, options_);
+      central_.emplace("central", std::move(*resolved->central), options_.central, options_, diagnostics_,
+                       diagnostic_destination::central);
       central_envelope_.emplace(central_->settings().instrumentation_key, options_.cloud_role);
     }
     if (instance_) instance_->start();
@@ -559,6 +836,13 @@ class sender {
     if (worker_.joinable()) worker_.join();
     if (instance_) instance_->stop(drop_reason::shutdown, deadline);
     if (central_) central_->stop(drop_reason::shutdown, deadline);
+    // Every thread of the sender has ended: what was lost is final, and each suppressed
+    // record is delivered so no count is lost with the process.
+    for_each_sink([&](detail::sink& s) {
+      s.report_new_drops();
+      s.report_leftovers(flushed);
+    });
+    diagnostics_.flush_suppressed();
     shutdown_result_ = flushed;
     stopped_.store(true, std::memory_order_release);
     return flushed;
@@ -804,6 +1088,13 @@ class sender {
         std::lock_guard lock(worker_mutex_);
         flushed_upto_ = std::max(flushed_upto_, flush_target);
       }
+      // Drops counted since the last look (emit()'s queue_full and after_shutdown among
+      // them) are told from here, outside every lock, at most every 100 ms so an overloaded
+      // worker does not format a record per round.
+      if (now - drops_reported_at_ >= std::chrono::milliseconds{100}) {
+        drops_reported_at_ = now;
+        for_each_sink([](detail::sink& s) { s.report_new_drops(); });
+      }
     }
   }
 
@@ -814,6 +1105,7 @@ class sender {
   }
 
   sender_options options_;
+  diagnostics_channel diagnostics_;  // before the sinks, which report through it
   const C context_;
   event_queue<SlotSize> queue_;
   std::optional<detail::sink> instance_;
@@ -832,6 +1124,7 @@ class sender {
   std::size_t flush_target_ = 0;
   std::size_t flushed_upto_ = 0;
   std::size_t sealed_position_ = 0;  // worker thread only
+  clock::time_point drops_reported_at_{};  // worker thread only
 
   std::mutex space_mutex_;
   std::condition_variable space_available_;

@@ -4,6 +4,7 @@
 
 #include <onefuzz/telemetry/role.hpp>
 #include <onefuzz/telemetry/serialize.hpp>
+#include <onefuzz/telemetry/transport/diagnostics.hpp>
 #include <onefuzz/telemetry/transport/environment.hpp>
 #include <onefuzz/telemetry/transport/http_client.hpp>
 #include <onefuzz/telemetry/transport/retry_policy.hpp>
@@ -80,6 +81,14 @@ struct sender_options {
   // Entra ID (AAD) token for destinations whose connection string says Authorization=AAD;
   // called on the destination's thread before each request. Required for such destinations.
   std::function<std::optional<std::string>()> bearer_token{};
+
+  // Why sends fail, told to the operator: connection refused, TLS failure, HTTP errors with
+  // the service's message, spool trouble, drops. The default writes warnings and errors to
+  // stderr, one line each, at most one per kind and destination every 30 s;
+  // diagnostics_options::off() silences it, a handler takes the records instead. Records
+  // never hold a key, a token or payload text. The same failures are counted in the
+  // statistics, whose last_failure keeps the most recent one.
+  diagnostics_options diagnostics{};
 };
 
 }  // namespace onefuzz::telemetry::transport

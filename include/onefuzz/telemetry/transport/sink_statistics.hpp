@@ -2,11 +2,16 @@
 // dropped with which reason. Nothing is lost without being counted here.
 #pragma once
 
+#include <onefuzz/telemetry/transport/diagnostics.hpp>  // last_failure, to_string(diagnostic_kind)
+
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <string_view>
+#include <utility>
 
 namespace onefuzz::telemetry::transport {
 
@@ -57,6 +62,12 @@ struct sink_statistics {
   // Reviewed values sent as "other" because their central projection broke the type's
   // central_grammar (central destination only; an event and its metric twin count twice).
   std::uint64_t projection_rejected = 0;
+  // The most recent failure of this destination (a request without an HTTP answer, an HTTP
+  // error, items refused, a spool that cannot be written or read, a missing token), kept
+  // after later successes; nothing when none happened. Print it with
+  // to_string(last_failure->kind) and its codes and detail (already sanitized: never a key,
+  // a token or payload text).
+  std::optional<transport::last_failure> last_failure{};
 
   [[nodiscard]] std::uint64_t dropped_by(drop_reason reason) const noexcept {
     return dropped[static_cast<std::size_t>(reason)];
@@ -93,11 +104,21 @@ struct sink_counters {
   std::atomic<std::uint64_t> out_of_range_enums{0};
   std::atomic<std::uint64_t> projection_rejected{0};
 
+  // Failure points (the posting thread, the constructor) write it, snapshot() reads it.
+  mutable std::mutex failure_mutex;
+  std::optional<transport::last_failure> last_failure;
+
   void drop(drop_reason reason, std::uint64_t items) noexcept {
     if (items != 0) dropped[static_cast<std::size_t>(reason)].fetch_add(items, std::memory_order_relaxed);
   }
 
-  [[nodiscard]] sink_statistics snapshot() const noexcept {
+  void record_failure(transport::last_failure failure) noexcept {
+    std::lock_guard lock(failure_mutex);
+    last_failure = std::move(failure);  // a move: never allocates
+  }
+
+  // Throws std::bad_alloc only (copying last_failure's detail).
+  [[nodiscard]] sink_statistics snapshot() const {
     sink_statistics s;
     // Read the outcomes before `emitted`, so a snapshot taken while events are being
     // emitted never shows more outcomes than emissions.
@@ -115,6 +136,10 @@ struct sink_counters {
     s.non_finite_omitted = non_finite_omitted.load(std::memory_order_relaxed);
     s.out_of_range_enums = out_of_range_enums.load(std::memory_order_relaxed);
     s.projection_rejected = projection_rejected.load(std::memory_order_relaxed);
+    {
+      std::lock_guard lock(failure_mutex);
+      s.last_failure = last_failure;
+    }
     return s;
   }
 };

@@ -137,7 +137,8 @@ class spool {
     return entries;
   }
 
-  // Writes the batch as one file; returns its entry, or nothing when the write failed.
+  // Writes the batch as one file; returns its entry, or nothing when the write failed
+  // (last_error() then says why).
   std::optional<spool_entry> store(const detail::batch& batch, std::chrono::system_clock::time_point oldest) {
     const auto oldest_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(oldest.time_since_epoch()).count();
@@ -159,16 +160,22 @@ class spool {
     const auto temporary = options_.directory / (stem + ".tmp");
 
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return std::nullopt;
+    if (fd < 0) {
+      set_last_error("cannot create a file in", errno);
+      return std::nullopt;
+    }
     const bool written = write_all(fd, header) && write_all(fd, batch.view()) && ::fsync(fd) == 0;
+    const int write_errno = errno;
     ::close(fd);
     std::error_code error;
     if (!written) {
+      set_last_error("cannot write a file in", write_errno);
       std::filesystem::remove(temporary, error);
       return std::nullopt;
     }
     std::filesystem::rename(temporary, final_path, error);
     if (error) {
+      set_last_error("cannot rename a file in", error.value());
       std::filesystem::remove(temporary, error);
       return std::nullopt;
     }
@@ -190,7 +197,20 @@ class spool {
     std::filesystem::remove(entry.path, error);
   }
 
+  // Why the last store() failed: what was done, the directory and the system's reason
+  // ("cannot create a file in /var/spool/x/instance-0123...: Permission denied"). The
+  // directory's name is a hash of the key, never the key.
+  [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
+
  private:
+  void set_last_error(std::string_view what, int error_number) {
+    last_error_.assign(what);
+    last_error_ += ' ';
+    last_error_ += options_.directory.string();
+    last_error_ += ": ";
+    last_error_ += std::generic_category().message(error_number);
+  }
+
   static bool write_all(int fd, std::string_view text) {
     while (!text.empty()) {
       const ssize_t n = ::write(fd, text.data(), text.size());
@@ -227,6 +247,7 @@ class spool {
 
   spool_options options_;
   std::uint64_t sequence_ = 0;
+  std::string last_error_;
 };
 
 }  // namespace onefuzz::telemetry::transport
