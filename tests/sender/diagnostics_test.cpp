@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -194,6 +195,31 @@ TEST_CASE("401 and 403 are http_status errors") {
     REQUIRE(sender.instance_statistics().last_failure.has_value());
     CHECK(sender.instance_statistics().last_failure->http_status == code);
   }
+}
+
+TEST_CASE("a 401 to a bearer token drops the token once, and the retry carries a new one") {
+  watchdog guard("401 refresh", 30s);
+  ingestion_server server;
+  server.script({fault::status(401), fault::status(401)});
+  auto options = fast_options(server.connection_string(instance_key) + ";Authorization=AAD");
+  std::atomic<int> rejected{0};
+  // A token provider in miniature: a new token after each rejection.
+  options.bearer_token = [&] { return std::optional<std::string>{"token-" + std::to_string(rejected.load())}; };
+  options.bearer_token_rejected = [&] { ++rejected; };
+  tel::transport::sender<> sender{options};
+  sender.emit(coverage(1));
+  CHECK(sender.force_flush(10s));
+  // Two 401s for one batch: the token is dropped once, not on every retry.
+  CHECK(rejected.load() == 1);
+  const auto requests = server.requests();
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[0].authorization == "Bearer token-0");
+  CHECK(requests[1].authorization == "Bearer token-1");
+  CHECK(requests[2].authorization == "Bearer token-1");
+  CHECK(requests[2].status == 200);
+  const auto statistics = sender.instance_statistics();
+  CHECK(statistics.emitted > 0);
+  CHECK(statistics.accepted == statistics.emitted);
 }
 
 TEST_CASE("a 500 storm gives one warning per window; the rest are counted as suppressed") {

@@ -96,6 +96,7 @@ class sink {
         batching_(common.batching),
         block_timeout_(common.block_timeout),
         bearer_token_(common.bearer_token),
+        bearer_token_rejected_(common.bearer_token_rejected),
         url_(track_url(settings_, settings_.uses_aad)),
         endpoint_(endpoint_label(url_)),
         client_(common.http),
@@ -390,6 +391,7 @@ class sink {
   // retries run out or the sender stops (then the caller spools what is left).
   outcome deliver(batch& current, const std::stop_token& stop) {
     unsigned attempt = 0;
+    bool token_invalidated = false;  // once per batch: a missing role must not hammer the provider
     for (;;) {
       if (!wait_until(pause_until_, stop)) return outcome::stopped;
       post_options post{.content_type = "application/x-json-stream",
@@ -402,6 +404,15 @@ class sink {
       const http_response response = client_.post(url_, current.view(), post);
       // A cancelled post is the sender's own doing: never reported.
       if (stop.stop_requested()) return outcome::stopped;
+      if (response.status == 401 && post.bearer_token && !token_invalidated && bearer_token_rejected_) {
+        token_invalidated = true;
+        try {
+          bearer_token_rejected_();
+        } catch (...) {
+          // A provider's failure to forget its token must not stop delivery; the retry asks
+          // it for a token again, and a missing one is reported there.
+        }
+      }
 
       std::optional<ingestion_response> parsed;
       if (response.status != 0 && !response.body.empty()) {
@@ -666,6 +677,7 @@ class sink {
   const batching_options batching_;
   const std::chrono::milliseconds block_timeout_;
   const std::function<std::optional<std::string>()> bearer_token_;
+  const std::function<void()> bearer_token_rejected_;
   const std::string url_;
   const std::string endpoint_;       // "host:port", for diagnostics
   http_client client_;               // posting thread only

@@ -81,6 +81,11 @@ struct sender_options {
   // Entra ID (AAD) token for destinations whose connection string says Authorization=AAD;
   // called on the destination's thread before each request. Required for such destinations.
   std::function<std::optional<std::string>()> bearer_token{};
+  // Called once per batch when ingestion answers 401 to a request that carried a bearer
+  // token, so a cached token is dropped and the retry fetches a new one (with a
+  // token_provider: invalidate_function(provider); see managed_identity.hpp). Not called on
+  // 403, where the token is valid but the identity lacks the role.
+  std::function<void()> bearer_token_rejected{};
 
   // Why sends fail, told to the operator: connection refused, TLS failure, HTTP errors with
   // the service's message, spool trouble, drops. The default writes warnings and errors to
