@@ -272,8 +272,9 @@ int main(int argc, char** argv) try {
   }
   if (!args.keep) std::filesystem::remove_all(work);
   std::printf("\n");
+  const bool delivered = demo::print_failures(sender);
   const bool balanced = demo::print_counters(sender);
-  return checks.report() && balanced ? 0 : 1;
+  return checks.report() && delivered && balanced ? 0 : 1;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "onefuzz-demo: %s\n", e.what());
   return 1;

@@ -5,6 +5,7 @@
 
 #include <onefuzz/telemetry/event.hpp>
 #include <onefuzz/telemetry/testing/ingestion_server.hpp>
+#include <onefuzz/telemetry/transport/diagnostics.hpp>
 #include <onefuzz/telemetry/transport/environment.hpp>
 #include <onefuzz/telemetry/transport/sink_statistics.hpp>
 
@@ -179,6 +180,37 @@ bool print_counters(const Sender& sender) {
   bool ok = balanced(instance);
   if (central) ok = balanced(*central) && ok;
   if (!ok) std::fprintf(stderr, "error: emitted != accepted + dropped + spooled for a destination\n");
+  return ok;
+}
+
+// Names the cause of each destination's last failure, when it lost items or has not
+// delivered everything (the diagnostics channel has already written the details to stderr):
+//   instance: connection_failed (libcurl 7): Failed to connect to 127.0.0.1 port 1 ...
+// True when no destination failed.
+template <class Sender>
+bool print_failures(const Sender& sender) {
+  bool ok = true;
+  auto report = [&](const char* name, const tel::transport::sink_statistics& s) {
+    const bool failed = s.dropped_total() != 0 || s.pending() != 0 || s.spooled != 0;
+    if (!failed) return;
+    ok = false;
+    std::printf("%s: ", name);
+    if (!s.last_failure) {
+      std::printf("%llu items not delivered (no transport failure recorded)\n",
+                  static_cast<unsigned long long>(s.emitted + s.restored - s.accepted));
+      return;
+    }
+    const auto& f = *s.last_failure;
+    const std::string_view kind = tel::transport::to_string(f.kind);
+    std::printf("%.*s", static_cast<int>(kind.size()), kind.data());
+    if (f.http_status != 0) std::printf(" (HTTP %d)", f.http_status);
+    if (f.transport_code != 0) std::printf(" (libcurl %d)", f.transport_code);
+    if (!f.detail.empty()) std::printf(": %s", f.detail.c_str());
+    std::printf("\n");
+  };
+  report("instance", sender.instance_statistics());
+  if (const auto central = sender.central_statistics()) report("central", *central);
+  std::fflush(stdout);
   return ok;
 }
 
