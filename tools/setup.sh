@@ -5,8 +5,9 @@
 #   tools/setup.sh --full   also AFL++ (the AFL++ example runs it for real)
 set -euo pipefail
 
+# libssl-dev: the HTTPS ingestion server and the certificates of the TLS tests.
 packages=(g++ cmake ninja-build git libboost1.81-dev libboost-json1.81-dev
-          libcurl4-openssl-dev zlib1g-dev catch2 libbenchmark-dev
+          libcurl4-openssl-dev libssl-dev zlib1g-dev catch2 libbenchmark-dev
           clang libclang-rt-14-dev)
 if [[ "${1:-}" == "--full" ]]; then
   packages+=(afl++)

@@ -32,14 +32,23 @@
 namespace onefuzz::telemetry::testing {
 
 // Serves POST /v2/track, /v2.1/track and //v2.1/track on a loopback port from its own
-// thread. All member functions are thread-safe.
+// thread, in plain HTTP (tls_ingestion_server.hpp serves the same over HTTPS). All member
+// functions are thread-safe.
 class ingestion_server {
 public:
   // Binds and starts serving before returning, so endpoint() is usable at once. Throws
   // std::invalid_argument if `options.address` is not a loopback IP literal,
   // boost::system::system_error if the port cannot be bound, and
   // std::filesystem::filesystem_error if the store directory cannot be created.
-  explicit ingestion_server(ingestion_server_options options = {}) {
+  explicit ingestion_server(ingestion_server_options options = {})
+      : ingestion_server(std::move(options), detail::plain_transport{}) {}
+
+protected:
+  // For a server over another transport (tls_ingestion_server): `transport(socket, state,
+  // count, id)` returns the session coroutine of one accepted connection, and
+  // Transport::scheme is endpoint()'s scheme. The transport is copied into the I/O thread.
+  template <class Transport>
+  ingestion_server(ingestion_server_options options, Transport transport) : scheme_(Transport::scheme) {
     boost::system::error_code ec;
     auto const address = boost::asio::ip::make_address(options.address, ec);
     if (ec) {
@@ -64,7 +73,8 @@ public:
     acceptor.bind(where);
     acceptor.listen();
     port_ = acceptor.local_endpoint().port();
-    boost::asio::co_spawn(*ioc_, detail::accept_loop(std::move(acceptor), state_), boost::asio::detached);
+    boost::asio::co_spawn(*ioc_, detail::accept_loop(std::move(acceptor), state_, std::move(transport)),
+                          boost::asio::detached);
     thread_ = std::thread([ioc = ioc_.get()] {
       // Handlers do not throw (sessions catch), but if one ever did, keep serving.
       for (;;) {
@@ -77,6 +87,7 @@ public:
     });
   }
 
+public:
   ingestion_server(ingestion_server const&) = delete;
   ingestion_server& operator=(ingestion_server const&) = delete;
 
@@ -103,8 +114,9 @@ public:
   // The bound port (the ephemeral one when options.port was 0).
   std::uint16_t port() const noexcept { return port_; }
 
-  // "http://127.0.0.1:<port>" (or "http://[::1]:<port>"), without a trailing slash.
-  std::string endpoint() const { return "http://" + host_ + ":" + std::to_string(port_); }
+  // "http://127.0.0.1:<port>" (or "http://[::1]:<port>"; "https://..." for
+  // tls_ingestion_server), without a trailing slash.
+  std::string endpoint() const { return scheme_ + "://" + host_ + ":" + std::to_string(port_); }
 
   // endpoint() + "/v2.1/track", the path current SDKs post to.
   std::string track_url() const { return endpoint() + "/v2.1/track"; }
@@ -155,6 +167,7 @@ public:
 
 private:
   std::shared_ptr<detail::ingestion_state> state_;
+  std::string scheme_;
   std::string host_;
   std::uint16_t port_{0};
   std::mutex stop_mutex_;

@@ -1,5 +1,7 @@
 // The loopback ingestion server's network side: an Asio accept loop and one Beast HTTP/1.1
-// coroutine per connection, which routes, applies the fault script and answers.
+// coroutine per connection, which routes, applies the fault script and answers. The request
+// loop is generic over the stream, so the HTTPS server (tls_session.hpp) serves the same
+// contract over a TLS stream.
 #pragma once
 
 #include "onefuzz/telemetry/testing/detail/batch.hpp"
@@ -111,20 +113,28 @@ inline request_record describe(http::request<http::string_body> const& req) {
           .body_bytes = req.body().size()};
 }
 
+// Ends the sending direction of the connection under `stream` (plain or TLS): the client
+// reads the answer, then end of stream. (No TLS close_notify: every answer is delimited by
+// Content-Length, so a truncation cannot pass for a complete answer.)
+template <class Stream>
+void shutdown_send(Stream& stream) noexcept {
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
 // Records the answer, then writes it; recording first means a client that has its answer
 // always finds the request in the log. Returns false if the connection is finished.
-inline asio::awaitable<bool> answer(beast::tcp_stream& stream, ingestion_state& state, request_record record,
-                                    http_answer res) {
+template <class Stream>
+asio::awaitable<bool> answer(Stream& stream, ingestion_state& state, request_record record, http_answer res) {
   record.status = static_cast<int>(res.result_int());
   record.response_body = res.body();
   bool const keep_alive = res.keep_alive();
   state.record(std::move(record));
-  stream.expires_after(state.options().io_timeout);
+  beast::get_lowest_layer(stream).expires_after(state.options().io_timeout);
   auto const [ec, bytes] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
   (void)bytes;
   if (ec || !keep_alive) {
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    shutdown_send(stream);
     co_return false;
   }
   co_return true;
@@ -133,8 +143,9 @@ inline asio::awaitable<bool> answer(beast::tcp_stream& stream, ingestion_state& 
 // After refusing a request mid-upload, reads and discards what the client is still
 // sending for a short while: closing with unread data makes the kernel send a reset,
 // which can destroy the answer before the client reads it.
-inline asio::awaitable<void> linger(beast::tcp_stream& stream) {
-  stream.expires_after(std::chrono::seconds(2));
+template <class Stream>
+asio::awaitable<void> linger(Stream& stream) {
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
   std::array<char, 16 * 1024> sink;
   for (;;) {
     auto const [ec, n] = co_await stream.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
@@ -145,19 +156,19 @@ inline asio::awaitable<void> linger(beast::tcp_stream& stream) {
   }
 }
 
-// Serves one connection until the peer leaves, an error, or the server stops (which
-// destroys this frame mid-await and so closes the socket).
-inline asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<ingestion_state> state,
-                                              std::shared_ptr<connection_count> count, std::uint64_t id) {
-  connection_slot const slot{std::move(count)};
+// Serves HTTP/1.1 requests on an established `stream` (a beast::tcp_stream, or a
+// beast::ssl_stream over one after its handshake) until the peer leaves, an error, or the
+// server stops (which destroys the caller's frame mid-await and so closes the socket).
+template <class Stream>
+asio::awaitable<void> serve_requests(Stream& stream, std::shared_ptr<ingestion_state> state, std::uint64_t id) {
   auto const& options = state->options();
-  beast::tcp_stream stream(std::move(socket));
+  auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
     parser.body_limit(options.max_body_bytes);
-    stream.expires_after(options.io_timeout);
+    lowest.expires_after(options.io_timeout);
     auto const [read_ec, read_bytes] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
     (void)read_bytes;
     if (read_ec) {
@@ -178,7 +189,7 @@ inline asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_pt
       co_await linger(stream);
       co_return;
     }
-    stream.expires_never();
+    lowest.expires_never();
 
     auto const& req = parser.get();
     bool const keep_alive = req.keep_alive();
@@ -210,8 +221,8 @@ inline asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_pt
     if (scripted && scripted->type() == fault::kind::drop_connection) {
       state->record(std::move(record));
       beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      stream.socket().close(ignored);
+      lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      lowest.socket().close(ignored);
       co_return;
     }
     if (scripted && scripted->type() == fault::kind::never_answer) {
@@ -250,9 +261,30 @@ inline asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_pt
   }
 }
 
-// Accepts connections until the acceptor is closed or the server stops. Connections
-// beyond the cap are closed at once, which a client sees as a network error.
-inline asio::awaitable<void> accept_loop(tcp::acceptor acceptor, std::shared_ptr<ingestion_state> state) {
+// Serves one plain-HTTP connection.
+inline asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<ingestion_state> state,
+                                              std::shared_ptr<connection_count> count, std::uint64_t id) {
+  connection_slot const slot{std::move(count)};
+  beast::tcp_stream stream(std::move(socket));
+  co_await serve_requests(stream, std::move(state), id);
+}
+
+// How ingestion_server serves an accepted connection in cleartext: the session coroutine
+// for `socket`, which owns copies of everything it uses.
+struct plain_transport {
+  static constexpr char const* scheme = "http";
+  asio::awaitable<void> operator()(tcp::socket socket, std::shared_ptr<ingestion_state> state,
+                                   std::shared_ptr<connection_count> count, std::uint64_t id) const {
+    return serve_connection(std::move(socket), std::move(state), std::move(count), id);
+  }
+};
+
+// Accepts connections until the acceptor is closed or the server stops, and hands each to
+// `transport(socket, state, count, id)` (plain_transport, or tls_transport), which returns
+// its session coroutine. Connections beyond the cap are closed at once, which a client sees
+// as a network error.
+template <class Transport>
+asio::awaitable<void> accept_loop(tcp::acceptor acceptor, std::shared_ptr<ingestion_state> state, Transport transport) {
   auto count = std::make_shared<connection_count>();
   auto const executor = co_await asio::this_coro::executor;
   for (;;) {
@@ -275,7 +307,7 @@ inline asio::awaitable<void> accept_loop(tcp::acceptor acceptor, std::shared_ptr
     ++count->open;
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(executor, serve_connection(std::move(socket), state, count, ++count->last_id), asio::detached);
+    asio::co_spawn(executor, transport(std::move(socket), state, count, ++count->last_id), asio::detached);
   }
 }
 
