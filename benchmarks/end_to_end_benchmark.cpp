@@ -72,7 +72,8 @@ cat::libfuzzer_runtime_stats runtime_stats(std::uint64_t i) {
 // One loopback ingestion server for the whole program; it keeps few items in memory (its
 // counts stay exact), so a long run does not grow.
 tel::testing::ingestion_server& shared_server() {
-  static tel::testing::ingestion_server server{tel::testing::ingestion_server_options{.max_items_in_memory = 16}};
+  static tel::testing::ingestion_server server{tel::testing::ingestion_server_options{
+      .accepted_keys = {std::string{instance_key}}, .max_items_in_memory = 16}};
   return server;
 }
 

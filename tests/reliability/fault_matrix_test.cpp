@@ -77,7 +77,7 @@ TEST_CASE("307 and 308 redirects are followed with the body") {
   for (int code : {307, 308}) {
     INFO(code);
     watchdog guard{"redirect", 60s};
-    ingestion_server moved;
+    ingestion_server moved({.accepted_keys = {instance_key}});
     ingestion_server server;
     server.script({fault::redirect(code, moved.track_url())});
     tel::transport::sender<> sender{fast_options(server.connection_string(instance_key))};
@@ -149,7 +149,8 @@ TEST_CASE("the server restarting during a run loses nothing uncounted") {
     if (round == 1) {
       server.reset();  // down...
       for (int i = 0; i < 50; ++i, ++emitted) sender.emit(coverage(emitted));
-      server = std::make_unique<ingestion_server>(tel::testing::ingestion_server_options{.port = port});  // ...and back
+      server = std::make_unique<ingestion_server>(
+          tel::testing::ingestion_server_options{.port = port, .accepted_keys = {instance_key}});  // ...and back
     }
   }
   REQUIRE(sender.force_flush(60s));

@@ -151,7 +151,8 @@ TEST_CASE("a wrong key is an http_status error carrying the server's message, wi
   watchdog guard("wrong key", 30s);
   diagnostics_capture capture;
   ingestion_server server({.accepted_keys = {central_key}});  // the instance key is not its own
-  auto options = fast_options(server.connection_string(instance_key));
+  // Not server.connection_string(instance_key), which would make the key known to it.
+  auto options = fast_options(connection_string_for_port(server.port(), instance_key));
   options.diagnostics = capture.options();
   tel::transport::sender<> sender{options};
   sender.emit(coverage(1));

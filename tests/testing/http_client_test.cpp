@@ -65,7 +65,7 @@ TEST_CASE("loopback http can be disabled too", "[http_client][security]") {
 }
 
 TEST_CASE("a redirect to plain http off loopback is not followed", "[http_client][security]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   server.script({fault::redirect(307, "http://192.0.2.1/v2/track")});
   http_client client;
   auto const r = client.post(server.track_url(), fixtures::json_array({fixtures::event()}));
@@ -75,7 +75,7 @@ TEST_CASE("a redirect to plain http off loopback is not followed", "[http_client
 }
 
 TEST_CASE("a relative redirect is resolved against the request URL", "[http_client]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   server.script({fault::redirect(308, "/v2/track")});
   http_client client;
   auto const r = client.post(server.track_url(), fixtures::json_array({fixtures::event()}));
@@ -96,7 +96,7 @@ TEST_CASE("redirects stop after max_redirects", "[http_client]") {
 }
 
 TEST_CASE("headers: content type, gzip, bearer token, user agent", "[http_client]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   auto const r = client.post(server.track_url(), fixtures::ndjson({fixtures::event()}),
                              {.content_type = "application/x-json-stream", .gzip = true, .bearer_token = "t0k3n"});
@@ -116,7 +116,7 @@ TEST_CASE("headers: content type, gzip, bearer token, user agent", "[http_client
 }
 
 TEST_CASE("the gzip buffer is reused across posts of different sizes", "[http_client]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   std::vector<boost::json::object> big;
   for (int i = 0; i < 300; ++i) big.push_back(fixtures::event(fixtures::numbered("e", i)));
@@ -207,7 +207,7 @@ TEST_CASE("a client can be moved between posts", "[http_client]") {
 }
 
 TEST_CASE("clients on several threads do not interfere", "[http_client]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   constexpr int threads = 4;
   constexpr int posts = 10;
   std::atomic<int> failures{0};

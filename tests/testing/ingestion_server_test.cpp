@@ -61,7 +61,7 @@ struct temp_dir {
 }  // namespace
 
 TEST_CASE("a valid JSON array batch is accepted and stored as sent", "[ingestion_server]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   std::vector<json::object> const items{fixtures::event("a"), fixtures::event("b"), fixtures::metric()};
 
@@ -88,7 +88,7 @@ TEST_CASE("a valid JSON array batch is accepted and stored as sent", "[ingestion
 }
 
 TEST_CASE("an NDJSON body with CRLF separators is accepted", "[ingestion_server]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   std::vector<json::object> const items{fixtures::event("a"), fixtures::event("b"), fixtures::event("c")};
   // .NET on Windows joins with Environment.NewLine and may end with one.
@@ -105,7 +105,7 @@ TEST_CASE("an NDJSON body with CRLF separators is accepted", "[ingestion_server]
 }
 
 TEST_CASE("a gzip body is inflated before validation", "[ingestion_server]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   std::vector<json::object> items;
   for (int i = 0; i < 50; ++i) items.push_back(fixtures::event(fixtures::numbered("e", i)));
@@ -123,7 +123,7 @@ TEST_CASE("a gzip body is inflated before validation", "[ingestion_server]") {
 }
 
 TEST_CASE("//v2.1/track (Python's double slash) and /v2/track are ingestion paths", "[ingestion_server]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   for (std::string const path : {"//v2.1/track", "/v2/track", "/v2.1/track"}) {
     INFO(path);
@@ -222,7 +222,7 @@ TEST_CASE("each validation rule rejects exactly the offending item with 400", "[
 }
 
 TEST_CASE("a batch with every item bad answers 400 with the same body shape", "[ingestion_server]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   auto old = fixtures::event("old", fixtures::ikey, std::chrono::system_clock::now() - 72h);
   auto const r = client.post(server.track_url(), fixtures::json_array({old, old}));
@@ -237,7 +237,7 @@ TEST_CASE("a batch with every item bad answers 400 with the same body shape", "[
 }
 
 TEST_CASE("a mixed batch answers 206 with the indices of the rejected items", "[ingestion_server]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   auto const now = std::chrono::system_clock::now();
   std::vector<json::object> items;
@@ -260,7 +260,7 @@ TEST_CASE("a mixed batch answers 206 with the indices of the rejected items", "[
 }
 
 TEST_CASE("an empty batch is answered 200 with zero counts", "[ingestion_server]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   auto const r = client.post(server.track_url(), "[]");
   CHECK(r.status == 200);
@@ -270,7 +270,7 @@ TEST_CASE("an empty batch is answered 200 with zero counts", "[ingestion_server]
 }
 
 TEST_CASE("malformed bodies answer 400 with the service's body shape", "[ingestion_server]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   auto const valid = fixtures::json_array({fixtures::event()});
 
   SECTION("not JSON") {
@@ -321,7 +321,7 @@ TEST_CASE("malformed bodies answer 400 with the service's body shape", "[ingesti
 }
 
 TEST_CASE("other paths answer 404 and other methods 405, without consuming faults", "[ingestion_server]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   server.script({fault::status(503)});
   http_client client;
   for (std::string const path : {"/v2/trackx", "/track", "/", "/v3/track", "///v2.1/track"}) {
@@ -341,7 +341,7 @@ TEST_CASE("other paths answer 404 and other methods 405, without consuming fault
 TEST_CASE("accepted items are appended to <dir>/<ikey>.jsonl", "[ingestion_server]") {
   temp_dir dir;
   auto const store = dir.path / "nested" / "store";
-  ingestion_server server({.store_directory = store});
+  ingestion_server server({.accepted_keys = {fixtures::ikey, fixtures::other_ikey}, .store_directory = store});
   http_client client;
   std::vector<json::object> const first{fixtures::event("a"), fixtures::event("b")};
   auto upper = fixtures::event("c", "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE");
@@ -384,7 +384,7 @@ TEST_CASE("the server refuses to bind anything but loopback", "[ingestion_server
 TEST_CASE("the server serves IPv6 loopback", "[ingestion_server]") {
   std::optional<ingestion_server> server;
   try {
-    server.emplace(ingestion_server_options{.address = "::1"});
+    server.emplace(ingestion_server_options{.address = "::1", .accepted_keys = {fixtures::ikey}});
   } catch (boost::system::system_error const& e) {
     WARN("no IPv6 loopback here: " << e.what());
     return;
@@ -395,7 +395,7 @@ TEST_CASE("the server serves IPv6 loopback", "[ingestion_server]") {
 }
 
 TEST_CASE("fault::status answers the code with one error per item and stores nothing", "[ingestion_server][fault]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   server.script({fault::status(503), fault::status(500)});
   auto const batch = fixtures::json_array({fixtures::event("a"), fixtures::event("b")});
@@ -423,7 +423,7 @@ TEST_CASE("fault::status answers the code with one error per item and stores not
 }
 
 TEST_CASE("Retry-After is sent verbatim in both forms", "[ingestion_server][fault]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   server.script({fault::status(429).retry_after("2"), fault::status(503).retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
                  fault::status(439)});
@@ -442,7 +442,7 @@ TEST_CASE("Retry-After is sent verbatim in both forms", "[ingestion_server][faul
 }
 
 TEST_CASE("fault::partial answers 206 with the scripted codes and stores the rest", "[ingestion_server][fault]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   server.script({fault::partial({{1, 500}, {2, 429}, {99, 500}})});
   std::vector<json::object> items;
@@ -462,7 +462,7 @@ TEST_CASE("fault::partial answers 206 with the scripted codes and stores the res
 }
 
 TEST_CASE("fault::delay holds the answer, then serves normally", "[ingestion_server][fault]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   server.script({fault::delay(300ms)});
   auto const start = std::chrono::steady_clock::now();
@@ -474,7 +474,7 @@ TEST_CASE("fault::delay holds the answer, then serves normally", "[ingestion_ser
 }
 
 TEST_CASE("fault::drop_connection gives the client a network error", "[ingestion_server][fault]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   server.script({fault::drop_connection()});
   http_client client;  // fresh connection, so libcurl has no reason to retry transparently
   auto const r = client.post(server.track_url(), fixtures::json_array({fixtures::event()}));
@@ -490,7 +490,7 @@ TEST_CASE("fault::drop_connection gives the client a network error", "[ingestion
 }
 
 TEST_CASE("fault::never_answer is cut short by the client's total timeout", "[ingestion_server][fault]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   server.script({fault::never_answer()});
   http_client client({.total_timeout = 400ms});
   auto const start = std::chrono::steady_clock::now();
@@ -506,7 +506,7 @@ TEST_CASE("fault::never_answer is cut short by the client's total timeout", "[in
 }
 
 TEST_CASE("fault::redirect is followed by the client, which re-posts the body", "[ingestion_server][fault]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   std::vector<json::object> const items{fixtures::event("a"), fixtures::event("b")};
 
@@ -526,7 +526,7 @@ TEST_CASE("fault::redirect is followed by the client, which re-posts the body", 
     CHECK(log[1].body_bytes == log[0].body_bytes);
   }
   SECTION("308 to a different server (a regional endpoint)") {
-    ingestion_server regional;
+    ingestion_server regional({.accepted_keys = {fixtures::ikey}});
     server.script({fault::redirect(308, regional.track_url())});
     auto const r = client.post(server.track_url(), fixtures::json_array(items));
     CHECK(r.status == 200);
@@ -536,7 +536,7 @@ TEST_CASE("fault::redirect is followed by the client, which re-posts the body", 
 }
 
 TEST_CASE("stopping the server releases a connected client at once", "[ingestion_server]") {
-  auto server = std::make_unique<ingestion_server>();
+  auto server = std::make_unique<ingestion_server>(ingestion_server_options{.accepted_keys = {fixtures::ikey}});
   server->script({fault::never_answer()});
   auto const url = server->track_url();
   http_response result;
@@ -562,7 +562,7 @@ TEST_CASE("stopping the server releases a connected client at once", "[ingestion
 }
 
 TEST_CASE("wait_for_accepted wakes on arrival and times out otherwise", "[ingestion_server]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   CHECK_FALSE(server.wait_for_accepted(fixtures::ikey, 1, fixtures::deadline(50ms)));
   std::thread poster([&] {
     http_client client;
@@ -573,7 +573,7 @@ TEST_CASE("wait_for_accepted wakes on arrival and times out otherwise", "[ingest
 }
 
 TEST_CASE("hostile input never takes the server down", "[ingestion_server][hostile]") {
-  ingestion_server server({.max_body_bytes = 1024 * 1024});
+  ingestion_server server({.accepted_keys = {fixtures::ikey}, .max_body_bytes = 1024 * 1024});
   auto const valid = fixtures::json_array({fixtures::event()});
 
   SECTION("a gzip bomb is refused with 413 after inflating at most the cap") {
@@ -628,7 +628,7 @@ TEST_CASE("hostile input never takes the server down", "[ingestion_server][hosti
 }
 
 TEST_CASE("connections beyond the cap are closed at once", "[ingestion_server][hostile]") {
-  ingestion_server server({.max_connections = 2});
+  ingestion_server server({.accepted_keys = {fixtures::ikey}, .max_connections = 2});
   boost::asio::io_context ioc;
   auto const where = boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), server.port());
   boost::asio::ip::tcp::socket a(ioc), b(ioc), c(ioc);
@@ -644,7 +644,7 @@ TEST_CASE("connections beyond the cap are closed at once", "[ingestion_server][h
 }
 
 TEST_CASE("keep-alive: one client reuses one connection", "[ingestion_server]") {
-  ingestion_server server;
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;
   for (int i = 0; i < 3; ++i) {
     REQUIRE(client.post(server.track_url(), fixtures::json_array({fixtures::event()})).status == 200);
@@ -660,7 +660,7 @@ TEST_CASE("keep-alive: one client reuses one connection", "[ingestion_server]") 
 
 TEST_CASE("the clock option pins the time window", "[ingestion_server]") {
   auto const pinned = std::chrono::sys_days{std::chrono::year{2024} / 5 / 1} + 12h;
-  ingestion_server server({.clock = [pinned] { return std::chrono::system_clock::time_point(pinned); }});
+  ingestion_server server({.accepted_keys = {fixtures::ikey}, .clock = [pinned] { return std::chrono::system_clock::time_point(pinned); }});
   http_client client;
   auto in_window_offset = fixtures::event("offset");
   in_window_offset["time"] = "2024-05-01T14:00:00.1234567+02:00";  // 12:00Z, .NET's 7 digits
@@ -678,4 +678,254 @@ TEST_CASE("the clock option pins the time window", "[ingestion_server]") {
              Catch::Contains("Actual: now - 176400000ms"));  // exactly 49 h
   CHECK(errors(body)[1].at("index").to_number<int>() == 3);
   CHECK_THAT(std::string(errors(body)[1].at("message").as_string()), Catch::Contains("Actual: now + 7201000ms"));
+}
+
+namespace {
+
+// The single error of a one-item batch the server refused, after checking the answer is a
+// whole 400 with nothing accepted.
+json::object single_rejection(http_response const& r) {
+  CHECK(r.status == 400);
+  auto const body = answer_body(r);
+  CHECK(received(body) == 1);
+  CHECK(accepted(body) == 0);
+  REQUIRE(errors(body).size() == 1);
+  auto const e = errors(body)[0].as_object();
+  CHECK(e.at("index").to_number<int>() == 0);
+  CHECK(e.at("statusCode").to_number<int>() == 400);
+  return e;
+}
+
+std::string message_of(json::object const& error) { return std::string(error.at("message").as_string()); }
+
+}  // namespace
+
+TEST_CASE("context tags over the ContextTagKeys limits are refused with the service's message",
+          "[ingestion_server][rules]") {
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
+  http_client client;
+
+  SECTION("the issue's example: ai.operation.name of 1157 characters") {
+    auto e = fixtures::event();
+    e["tags"].as_object()["ai.operation.name"] = std::string(1157, 'o');
+    auto const error = single_rejection(client.post(server.track_url(), fixtures::json_array({e})));
+    CHECK(message_of(error) ==
+          "100: Field 'ai.operation.name' on type 'ContextTagKeys' is too long. Expected: 1024 characters, "
+          "Actual: 1157");
+    CHECK(server.accepted_count(fixtures::ikey) == 0);
+  }
+  SECTION("every limited tag: the limit passes, one more character is refused") {
+    struct tag_case {
+      char const* key;
+      std::size_t max;
+    };
+    std::vector<tag_case> const tags{{"ai.cloud.role", 256},        {"ai.cloud.roleInstance", 256},
+                                     {"ai.device.id", 1024},        {"ai.location.ip", 46},
+                                     {"ai.operation.id", 128},      {"ai.operation.name", 1024},
+                                     {"ai.user.id", 128},           {"ai.session.id", 64},
+                                     {"ai.internal.sdkVersion", 64}};
+    for (auto const& t : tags) {
+      INFO(t.key);
+      auto at_limit = fixtures::event("at_limit");
+      at_limit["tags"].as_object()[t.key] = std::string(t.max, 'x');
+      auto over = fixtures::event("over");
+      over["tags"].as_object()[t.key] = std::string(t.max + 1, 'x');
+      auto const r = client.post(server.track_url(), fixtures::json_array({at_limit, over}));
+      CHECK(r.status == 206);
+      auto const body = answer_body(r);
+      CHECK(accepted(body) == 1);
+      REQUIRE(errors(body).size() == 1);
+      auto const& error = errors(body)[0].as_object();
+      CHECK(error.at("index").to_number<int>() == 1);
+      CHECK(error.at("statusCode").to_number<int>() == 400);
+      CHECK(message_of(error) == "100: Field '" + std::string(t.key) +
+                                     "' on type 'ContextTagKeys' is too long. Expected: " + std::to_string(t.max) +
+                                     " characters, Actual: " + std::to_string(t.max + 1));
+    }
+    CHECK(server.accepted_count(fixtures::ikey) == tags.size());
+  }
+  SECTION("limits count characters, not UTF-8 bytes") {
+    std::string name;
+    for (int i = 0; i < 1024; ++i) name += "\xC3\xA9";  // 1024 x U+00E9, 2048 bytes
+    auto e = fixtures::event();
+    e["tags"].as_object()["ai.operation.name"] = name;
+    auto const r = client.post(server.track_url(), fixtures::json_array({e}));
+    CHECK(r.status == 200);
+    CHECK(accepted(answer_body(r)) == 1);
+  }
+}
+
+TEST_CASE("only known iKeys are accepted; connection_string and accept_key make a key known",
+          "[ingestion_server][rules]") {
+  ingestion_server server;
+  http_client client;
+  auto const batch = fixtures::json_array({fixtures::event()});
+
+  // Nothing configured: the service knows no resource for the key.
+  auto const error = single_rejection(client.post(server.track_url(), batch));
+  CHECK(message_of(error) == "400: Invalid instrumentation key '" + std::string(fixtures::ikey) + "'");
+  CHECK(server.accepted_count(fixtures::ikey) == 0);
+
+  // Asking for a connection string configures the key (in any case) ...
+  auto const cs = server.connection_string("11111111-2222-3333-4444-555555555555");
+  CHECK(cs.starts_with("InstrumentationKey=11111111-2222-3333-4444-555555555555;IngestionEndpoint="));
+  auto const r = client.post(server.track_url(), batch);
+  CHECK(r.status == 200);
+  CHECK(accepted(answer_body(r)) == 1);
+  CHECK(server.accepted_count(fixtures::ikey) == 1);
+
+  // ... and only that key: another one in the same batch is refused per item.
+  auto const mixed =
+      client.post(server.track_url(), fixtures::json_array({fixtures::event("a"), fixtures::event("b", fixtures::other_ikey)}));
+  CHECK(mixed.status == 206);
+  auto const body = answer_body(mixed);
+  CHECK(accepted(body) == 1);
+  REQUIRE(errors(body).size() == 1);
+  CHECK(errors(body)[0].at("index").to_number<int>() == 1);
+  CHECK(errors(body)[0].at("statusCode").to_number<int>() == 400);
+  CHECK(message_of(errors(body)[0].as_object()) ==
+        "400: Invalid instrumentation key '" + std::string(fixtures::other_ikey) + "'");
+
+  server.accept_key("AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE");
+  CHECK(client.post(server.track_url(), fixtures::json_array({fixtures::event("c", fixtures::other_ikey)})).status == 200);
+  CHECK(server.accepted_count(fixtures::other_ikey) == 1);
+}
+
+TEST_CASE("configured keys are the only ones known, case-insensitively", "[ingestion_server][rules]") {
+  ingestion_server server({.accepted_keys = {"AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE"}});
+  http_client client;
+  CHECK(client.post(server.track_url(), fixtures::json_array({fixtures::event("a", fixtures::other_ikey)})).status == 200);
+  auto const error = single_rejection(client.post(server.track_url(), fixtures::json_array({fixtures::event()})));
+  CHECK(message_of(error) == "400: Invalid instrumentation key '" + std::string(fixtures::ikey) + "'");
+}
+
+TEST_CASE("a sampleRate that is not a number is refused per item", "[ingestion_server][rules]") {
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
+  http_client client;
+  struct rate_case {
+    json::value rate;
+    char const* actual;
+  };
+  std::vector<rate_case> const bad{{json::value("100"), "string"},
+                                   {json::value(true), "bool"},
+                                   {json::value(json::object{{"value", 100}}), "object"},
+                                   {json::value(json::array{100}), "array"}};
+  for (auto const& c : bad) {
+    INFO(json::serialize(c.rate));
+    auto e = fixtures::event();
+    e["sampleRate"] = c.rate;
+    auto const error = single_rejection(client.post(server.track_url(), fixtures::json_array({e})));
+    CHECK(message_of(error) ==
+          std::string("101: Field 'sampleRate' on type 'Envelope' is of incorrect type. Expected: double, Actual: ") +
+              c.actual);
+  }
+  CHECK(server.accepted_count(fixtures::ikey) == 0);
+
+  // Numbers of any JSON form pass, and an absent or null rate means 100.
+  std::vector<json::object> good;
+  for (json::value const& rate : {json::value(100.0), json::value(100), json::value(12.5), json::value(nullptr)}) {
+    auto e = fixtures::event();
+    e["sampleRate"] = rate;
+    good.push_back(std::move(e));
+  }
+  auto absent = fixtures::event();
+  absent.erase("sampleRate");
+  good.push_back(std::move(absent));
+  auto const r = client.post(server.track_url(), fixtures::json_array(good));
+  CHECK(r.status == 200);
+  CHECK(accepted(answer_body(r)) == 5);
+}
+
+TEST_CASE("a MetricData point with an unknown kind is refused per item", "[ingestion_server][rules]") {
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
+  http_client client;
+  auto with_kind = [](std::optional<json::value> kind) {
+    auto m = fixtures::metric();
+    auto& point = m["data"].as_object()["baseData"].as_object()["metrics"].as_array()[0].as_object();
+    if (kind) point["kind"] = *kind;
+    return m;
+  };
+  struct kind_case {
+    json::value kind;
+    char const* actual;
+  };
+  std::vector<kind_case> const bad{{json::value(2), "2"},
+                                   {json::value(-1), "-1"},
+                                   {json::value(0.5), "5E-1"},
+                                   {json::value("Histogram"), "\"Histogram\""},
+                                   {json::value(true), "true"}};
+  for (auto const& c : bad) {
+    INFO(json::serialize(c.kind));
+    auto const error = single_rejection(client.post(server.track_url(), fixtures::json_array({with_kind(c.kind)})));
+    CHECK(message_of(error) ==
+          std::string("105: Field 'kind' on type 'DataPoint' has an unsupported value. Expected: 0 (Measurement) or "
+                      "1 (Aggregation), Actual: ") +
+              c.actual);
+  }
+  CHECK(server.accepted_count(fixtures::ikey) == 0);
+
+  std::vector<json::object> const good{with_kind(json::value(0)), with_kind(json::value(1)),
+                                       with_kind(json::value("Measurement")), with_kind(json::value("Aggregation")),
+                                       with_kind(json::value(nullptr)), with_kind(std::nullopt)};
+  auto const r = client.post(server.track_url(), fixtures::json_array(good));
+  CHECK(r.status == 200);
+  CHECK(accepted(answer_body(r)) == 6);
+}
+
+TEST_CASE("configured bearer tokens are required on /v2.1/track, not on /v2/track", "[ingestion_server][auth]") {
+  ingestion_server server({.accepted_keys = {fixtures::ikey}, .accepted_bearer_tokens = {"token-1", "token-2"}});
+  auto const batch = fixtures::json_array({fixtures::event()});
+  auto check_unauthorized = [&](fixtures::raw_response const& r) {
+    CHECK(r.status == 401);
+    CHECK(r.content_type == "application/json; charset=utf-8");
+    auto const body = fixtures::parse_object(r.body);
+    CHECK(received(body) == 0);
+    CHECK(accepted(body) == 0);
+    REQUIRE(errors(body).size() == 1);
+    auto const& e = errors(body)[0].as_object();
+    CHECK(e.at("index").to_number<int>() == 0);
+    CHECK(e.at("statusCode").to_number<int>() == 401);
+    CHECK(message_of(e) == "Unauthorized - please provide the valid authorization token");
+  };
+  // A scripted fault is not consumed by a request refused for auth.
+  server.script({fault::status(503)});
+
+  for (std::string const path : {"/v2.1/track", "//v2.1/track", "/v2.1/track?x=1"}) {
+    INFO(path);
+    check_unauthorized(fixtures::raw_request(server.port(), fixtures::raw_post(path, batch)));
+    check_unauthorized(
+        fixtures::raw_request(server.port(), fixtures::raw_post(path, batch, "Authorization: Bearer token-3\r\n")));
+    check_unauthorized(
+        fixtures::raw_request(server.port(), fixtures::raw_post(path, batch, "Authorization: token-1\r\n")));
+    check_unauthorized(
+        fixtures::raw_request(server.port(), fixtures::raw_post(path, batch, "Authorization: Basic token-1\r\n")));
+    check_unauthorized(
+        fixtures::raw_request(server.port(), fixtures::raw_post(path, batch, "Authorization: Bearer token-1x\r\n")));
+  }
+  CHECK(server.pending_faults() == 1);
+  CHECK(server.accepted_count(fixtures::ikey) == 0);
+  CHECK(server.requests().back().status == 401);
+  server.clear_script();
+
+  http_client client;
+  CHECK(client.post(server.track_url(), batch, {.bearer_token = "token-1"}).status == 200);
+  CHECK(server.requests().back().authorization == "Bearer token-1");
+  auto const lower = fixtures::raw_request(server.port(), fixtures::raw_post("//v2.1/track", batch, "authorization: bearer token-2\r\n"));
+  CHECK(lower.status == 200);
+  // /v2/track is the keyless (iKey-only) path.
+  auto const keyless = fixtures::raw_request(server.port(), fixtures::raw_post("/v2/track", batch));
+  CHECK(keyless.status == 200);
+  CHECK(server.accepted_count(fixtures::ikey) == 3);
+}
+
+TEST_CASE("without configured bearer tokens no Authorization is needed", "[ingestion_server][auth]") {
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
+  auto const batch = fixtures::json_array({fixtures::event()});
+  for (std::string const path : {"/v2.1/track", "//v2.1/track", "/v2/track"}) {
+    INFO(path);
+    CHECK(fixtures::raw_request(server.port(), fixtures::raw_post(path, batch)).status == 200);
+    CHECK(fixtures::raw_request(server.port(), fixtures::raw_post(path, batch, "Authorization: Bearer anything\r\n"))
+              .status == 200);
+  }
+  CHECK(server.accepted_count(fixtures::ikey) == 6);
 }

@@ -153,7 +153,7 @@ TEST_CASE("ca_file pointing at the test CA lets the post through", "[tls]") {
 
 TEST_CASE("over TLS the server keeps the same contract, faults and keep-alive", "[tls]") {
   test_pki pki;
-  tls_ingestion_server server(pki.loopback);
+  tls_ingestion_server server(pki.loopback, {.accepted_keys = {fixtures::ikey}});
   http_client client({.ca_file = pki.ca_file});
 
   // Partial acceptance: one item that breaks the contract gets its per-item 400.
@@ -183,7 +183,7 @@ TEST_CASE("over TLS the server keeps the same contract, faults and keep-alive", 
 
 TEST_CASE("https://localhost matches a DNS:localhost certificate", "[tls]") {
   test_pki pki;
-  tls_ingestion_server server(pki.loopback);
+  tls_ingestion_server server(pki.loopback, {.accepted_keys = {fixtures::ikey}});
   http_client client({.ca_file = pki.ca_file});
   auto const r = client.post("https://localhost:" + std::to_string(server.port()) + "/v2.1/track", one_event());
   INFO("error: " << r.error);

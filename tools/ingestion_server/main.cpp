@@ -18,11 +18,15 @@
 namespace {
 
 constexpr std::string_view usage =
-    "usage: onefuzz-ingestion-server [--port N] [--address 127.0.0.1|::1] [--store DIR] [--key IKEY]...\n"
-    "  --port N      port to listen on (default 0: an ephemeral port, printed at start)\n"
-    "  --address A   loopback address to bind (default 127.0.0.1)\n"
-    "  --store DIR   append accepted items to DIR/<ikey>.jsonl\n"
-    "  --key IKEY    accept only these instrumentation keys (repeatable; default: any)\n";
+    "usage: onefuzz-ingestion-server --key IKEY [--key IKEY]... [--port N] [--address 127.0.0.1|::1]\n"
+    "                                [--store DIR] [--bearer TOKEN]...\n"
+    "  --key IKEY      an instrumentation key to accept (repeatable, at least one: like the\n"
+    "                  service, the server refuses items for keys it does not know)\n"
+    "  --port N        port to listen on (default 0: an ephemeral port, printed at start)\n"
+    "  --address A     loopback address to bind (default 127.0.0.1)\n"
+    "  --store DIR     append accepted items to DIR/<ikey>.jsonl\n"
+    "  --bearer TOKEN  require 'Authorization: Bearer TOKEN' on /v2.1/track (repeatable;\n"
+    "                  default: no auth); /v2/track stays keyless\n";
 
 [[noreturn]] void fail(std::string const& message) {
   std::cerr << "onefuzz-ingestion-server: " << message << "\n" << usage;
@@ -54,9 +58,14 @@ onefuzz::telemetry::testing::ingestion_server_options parse(int argc, char** arg
       options.store_directory = value;
     } else if (arg == "--key") {
       options.accepted_keys.emplace_back(value);
+    } else if (arg == "--bearer") {
+      options.accepted_bearer_tokens.emplace_back(value);
     } else {
       fail("unknown option " + std::string(arg));
     }
+  }
+  if (options.accepted_keys.empty()) {
+    fail("at least one --key is needed: items for unknown keys are refused");
   }
   return options;
 }

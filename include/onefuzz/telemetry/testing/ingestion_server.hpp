@@ -32,8 +32,9 @@
 namespace onefuzz::telemetry::testing {
 
 // Serves POST /v2/track, /v2.1/track and //v2.1/track on a loopback port from its own
-// thread, in plain HTTP (tls_ingestion_server.hpp serves the same over HTTPS). All member
-// functions are thread-safe.
+// thread, in plain HTTP (tls_ingestion_server.hpp serves the same over HTTPS). Only known
+// instrumentation keys are accepted (options.accepted_keys, accept_key, connection_string).
+// All member functions are thread-safe.
 class ingestion_server {
 public:
   // Binds and starts serving before returning, so endpoint() is usable at once. Throws
@@ -122,10 +123,17 @@ public:
   std::string track_url() const { return endpoint() + "/v2.1/track"; }
 
   // A connection string for `ikey` pointing at this server, in the portal's form
-  // (trailing '/' on the endpoint, as real strings have).
+  // (trailing '/' on the endpoint, as real strings have). Also makes `ikey` a known key
+  // (see accept_key): handing a client a key for this server configures the server for it.
   std::string connection_string(std::string_view ikey) const {
+    accept_key(ikey);
     return "InstrumentationKey=" + std::string(ikey) + ";IngestionEndpoint=" + endpoint() + "/";
   }
+
+  // Makes `ikey` known (case-insensitively) from the next request on, as if it had been in
+  // options.accepted_keys. Items for keys never made known get a per-item 400
+  // "Invalid instrumentation key", as the service answers.
+  void accept_key(std::string_view ikey) const { state_->accept_key(ikey); }
 
   // Appends faults, applied one per ingestion request in order.
   void script(std::vector<fault> faults) { state_->push_faults(std::move(faults)); }

@@ -17,10 +17,17 @@ struct ingestion_server_options {
   std::string address{"127.0.0.1"};
   // 0 picks a free ephemeral port (see ingestion_server::port()).
   std::uint16_t port{0};
-  // Instrumentation keys the server knows (compared case-insensitively). Empty accepts
-  // any well-formed key; otherwise items for other keys get a per-item 400, as a real
-  // resource would answer for a key that is not its own.
+  // Instrumentation keys the server knows (compared case-insensitively); items for any
+  // other key get a per-item 400 "Invalid instrumentation key", as the service answers for
+  // a key that is no resource's. ingestion_server::connection_string(key) and accept_key()
+  // add to this set, so a test that asks for a connection string has configured its key.
   std::vector<std::string> accepted_keys{};
+  // Entra ID (AAD) bearer tokens the server accepts. Empty: no auth is checked. Otherwise
+  // a POST to /v2.1/track or //v2.1/track without "Authorization: Bearer <one of these>"
+  // is refused as a whole with 401, as a resource with local auth disabled answers;
+  // /v2/track stays keyless (iKey only). Tokens are compared exactly; the scheme is
+  // case-insensitive.
+  std::vector<std::string> accepted_bearer_tokens{};
   // When set, accepted items are also appended as JSON lines to `<dir>/<ikey>.jsonl`
   // (ikey in lower case); the directory is created if missing.
   std::filesystem::path store_directory{};

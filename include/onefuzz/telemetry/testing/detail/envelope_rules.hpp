@@ -1,13 +1,16 @@
 // The per-item checks Application Insights applies to an envelope (field presence, types,
-// lengths, the `time` window, known iKey, EventData/MetricData shapes), with messages in
-// the service's "<code>: Field '<f>' on type '<T>' ..." style.
+// lengths, context tag lengths, `sampleRate`, the `time` window, known iKey, EventData and
+// MetricData shapes), with messages in the service's "<code>: Field '<f>' on type '<T>' ..."
+// style.
 #pragma once
 
+#include "onefuzz/telemetry/limits.hpp"
 #include "onefuzz/telemetry/testing/detail/iso8601.hpp"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -29,6 +32,37 @@ inline constexpr std::size_t property_value_max = 8192;
 inline constexpr std::size_t metric_name_max = 150;
 inline constexpr std::chrono::milliseconds time_min_offset{172800000};  // 48 h in the past
 inline constexpr std::chrono::milliseconds time_max_offset{7200000};    // 2 h in the future
+
+// The one table of context tag limits (characters), from the Application Insights
+// ContextTagKeys schema (the MaxStringLength of each key in ContextTagKeys.bond); where the
+// library has its own limit (limits.hpp) it is used, so the two cannot drift apart. Tags
+// not listed here are only checked to be strings. Over-long values get the service's
+// "100: ... on type 'ContextTagKeys' is too long" message (see rules::tags_field).
+struct tag_limit {
+  std::string_view key;
+  std::size_t max;
+};
+inline constexpr std::array<tag_limit, 9> context_tag_limits{{
+    {"ai.cloud.role", 256},
+    {"ai.cloud.roleInstance", ::onefuzz::telemetry::max_role_instance_size},  // 256
+    {"ai.device.id", ::onefuzz::telemetry::max_device_id_size},               // 1024
+    {"ai.location.ip", 46},
+    {"ai.operation.id", 128},
+    {"ai.operation.name", 1024},
+    {"ai.user.id", 128},
+    {"ai.session.id", 64},
+    {"ai.internal.sdkVersion", 64},
+}};
+
+// The limit of context tag `key`, if the table has one.
+inline std::optional<std::size_t> context_tag_limit(std::string_view key) noexcept {
+  for (auto const& t : context_tag_limits) {
+    if (t.key == key) {
+      return t.max;
+    }
+  }
+  return std::nullopt;
+}
 
 // Characters (code points) in UTF-8 text; limits are in characters, not bytes.
 inline std::size_t utf8_length(std::string_view s) noexcept {
@@ -59,8 +93,9 @@ inline std::string normalize_ikey(std::string_view key) {
 // Inputs to validation that are not part of the item.
 struct validation_context {
   std::chrono::system_clock::time_point now;
-  // Lower-cased known keys; null means any well-formed key is known.
-  std::set<std::string> const* accepted_keys{nullptr};
+  // Lower-cased known keys (a snapshot); a key not in it is refused, as the service refuses
+  // a key that is no resource's. Empty refuses every key.
+  std::set<std::string, std::less<>> accepted_keys{};
 };
 
 namespace rules {
@@ -206,6 +241,27 @@ inline std::optional<std::string> event_data(boost::json::object const& base) {
   return measurements(base, type);
 }
 
+// DataPoint.kind is the DataPointType enum: 0 Measurement or 1 Aggregation (absent or
+// null means Measurement). SDKs write the number; the names are accepted too, as Bond's
+// JSON reader takes an enum by name.
+inline std::optional<std::string> data_point_kind(boost::json::object const& p) {
+  auto const* v = p.if_contains("kind");
+  if (v == nullptr || v->is_null()) {
+    return std::nullopt;
+  }
+  if (v->is_string()) {
+    auto const& name = v->get_string();
+    if (name == "Measurement" || name == "Aggregation") {
+      return std::nullopt;
+    }
+  } else if (auto const n = finite_number(*v); n && (*n == 0.0 || *n == 1.0)) {
+    return std::nullopt;
+  }
+  return "105: " + field("kind", "DataPoint") +
+         " has an unsupported value. Expected: 0 (Measurement) or 1 (Aggregation), Actual: " +
+         utf8_prefix(boost::json::serialize(*v), 64);
+}
+
 inline std::optional<std::string> metric_data(boost::json::object const& base) {
   constexpr std::string_view type = "MetricData";
   if (auto e = version_two(base, type)) return e;
@@ -230,6 +286,7 @@ inline std::optional<std::string> metric_data(boost::json::object const& base) {
     if (!finite_number(*value)) {
       return wrong_type("value", point_type, "finite double", *value);
     }
+    if (auto e = data_point_kind(p)) return e;
     for (std::string_view optional_number : {"count", "min", "max", "stdDev"}) {
       if (auto const* n = p.if_contains(optional_number); n != nullptr && !n->is_null() && !finite_number(*n)) {
         return wrong_type(optional_number, point_type, "finite number", *n);
@@ -272,7 +329,7 @@ inline std::optional<std::string> ikey_field(boost::json::object const& env, val
   bool const well_formed = std::all_of(key.begin(), key.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-';
   });
-  if (!well_formed || (ctx.accepted_keys != nullptr && !ctx.accepted_keys->contains(normalize_ikey(key)))) {
+  if (!well_formed || !ctx.accepted_keys.contains(normalize_ikey(key))) {
     return "400: Invalid instrumentation key '" + utf8_prefix(key, ikey_max) + "'";
   }
   return std::nullopt;
@@ -290,8 +347,25 @@ inline std::optional<std::string> tags_field(boost::json::object const& env) {
     if (!value.is_string()) {
       return wrong_type("tags[" + utf8_prefix(key, 64) + "]", "Envelope", "string", value);
     }
+    if (auto const max = context_tag_limit(key)) {
+      if (auto const n = utf8_length(value.get_string()); n > *max) {
+        return "100: " + field(key, "ContextTagKeys") + " is too long. Expected: " + std::to_string(*max) +
+               " characters, Actual: " + std::to_string(n);
+      }
+    }
   }
   return std::nullopt;
+}
+
+// Optional `sampleRate`: a number (absent or null means 100). Anything else is refused
+// with the service's type message.
+inline std::optional<std::string> sample_rate_field(boost::json::object const& env) {
+  auto const* v = env.if_contains("sampleRate");
+  if (v == nullptr || v->is_null() || v->is_number()) {
+    return std::nullopt;
+  }
+  return "101: " + field("sampleRate", "Envelope") + " is of incorrect type. Expected: double, Actual: " +
+         kind_name(*v);
 }
 
 // Boost.JSON reads 1e999 as an infinity, which it would then write back as the non-JSON
@@ -325,6 +399,7 @@ inline std::optional<std::string> validate_envelope(boost::json::value const& it
   if (auto e = rules::required_string(env, "name", type, envelope_name_max)) return e;
   if (auto e = rules::time_field(env, ctx)) return e;
   if (auto e = rules::ikey_field(env, ctx)) return e;
+  if (auto e = rules::sample_rate_field(env)) return e;
   if (auto e = rules::tags_field(env)) return e;
 
   auto const* data = env.if_contains("data");

@@ -52,6 +52,16 @@ inline bool is_track_path(std::string_view target) noexcept {
   return target == "/v2/track" || target == "/v2.1/track" || target == "//v2.1/track";
 }
 
+// The paths that take Entra ID (AAD) auth; /v2/track is the keyless (iKey-only) one.
+inline bool is_bearer_path(std::string_view target) noexcept {
+  target = target.substr(0, target.find('?'));
+  return target == "/v2.1/track" || target == "//v2.1/track";
+}
+
+// The message the service sends with a 401 (logged by the .NET SDK's
+// AuthenticationTransmissionPolicy as the ingestion response's status description).
+inline constexpr std::string_view unauthorized_message = "Unauthorized - please provide the valid authorization token";
+
 using http_answer = http::response<http::string_body>;
 
 // An answer with the service's headers; `body` empty means no Content-Type is sent.
@@ -204,6 +214,15 @@ asio::awaitable<void> serve_requests(Stream& stream, std::shared_ptr<ingestion_s
     if (req.method() != http::verb::post) {
       auto res = make_answer(405, whole_request_error(405, "Method not allowed: use POST").body, keep_alive);
       res.set(http::field::allow, "POST");
+      if (!co_await answer(stream, *state, std::move(record), std::move(res))) co_return;
+      continue;
+    }
+
+    // Auth comes before anything else the service looks at; a refused request consumes
+    // no fault and stores nothing.
+    if (is_bearer_path(req.target()) && !state->bearer_authorized(req[http::field::authorization])) {
+      auto res = make_answer(401, whole_request_error(401, std::string(unauthorized_message)).body, keep_alive);
+      res.set(http::field::www_authenticate, "Bearer");
       if (!co_await answer(stream, *state, std::move(record), std::move(res))) co_return;
       continue;
     }

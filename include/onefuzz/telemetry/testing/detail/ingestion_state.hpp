@@ -1,5 +1,5 @@
-// The loopback ingestion server's shared, mutex-protected state: the fault script, the
-// request log and the accepted items, with condition-variable waits for tests.
+// The loopback ingestion server's shared, mutex-protected state: the known keys, the fault
+// script, the request log and the accepted items, with condition-variable waits for tests.
 #pragma once
 
 #include "onefuzz/telemetry/testing/detail/envelope_rules.hpp"
@@ -9,6 +9,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -35,10 +37,36 @@ public:
   // Immutable after construction, so readable from any thread without the lock.
   ingestion_server_options const& options() const noexcept { return options_; }
 
-  // Context for validate_envelope at this instant.
+  // Context for validate_envelope at this instant (with a snapshot of the known keys).
   validation_context validation() const {
-    return {.now = options_.clock ? options_.clock() : std::chrono::system_clock::now(),
-            .accepted_keys = options_.accepted_keys.empty() ? nullptr : &accepted_keys_};
+    validation_context ctx{.now = options_.clock ? options_.clock() : std::chrono::system_clock::now()};
+    std::lock_guard const lock(mutex_);
+    ctx.accepted_keys = accepted_keys_;
+    return ctx;
+  }
+
+  // Makes `key` known (case-insensitively) from now on.
+  void accept_key(std::string_view key) {
+    std::lock_guard const lock(mutex_);
+    accepted_keys_.insert(normalize_ikey(key));
+  }
+
+  // Whether a request carrying `authorization` (the header's value, possibly empty) may
+  // post to a path that requires Entra ID auth: true when no bearer tokens are configured,
+  // else only for "Bearer <one of them>" (scheme case-insensitive, token exact).
+  bool bearer_authorized(std::string_view authorization) const {
+    if (options_.accepted_bearer_tokens.empty()) {
+      return true;
+    }
+    constexpr std::string_view scheme = "bearer ";
+    if (authorization.size() <= scheme.size() ||
+        !std::equal(scheme.begin(), scheme.end(), authorization.begin(),
+                    [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+      return false;
+    }
+    std::string_view const token = authorization.substr(scheme.size());
+    return std::find(options_.accepted_bearer_tokens.begin(), options_.accepted_bearer_tokens.end(), token) !=
+           options_.accepted_bearer_tokens.end();
   }
 
   // Appends faults to the script, in order.
@@ -145,9 +173,9 @@ private:
   };
 
   ingestion_server_options const options_;
-  std::set<std::string> accepted_keys_;
 
   mutable std::mutex mutex_;
+  std::set<std::string, std::less<>> accepted_keys_;
   mutable std::condition_variable changed_;
   std::deque<fault> faults_;
   std::deque<request_record> log_;
