@@ -1,8 +1,11 @@
 // Fuzz target for Retry-After parsing (transport/retry_policy.hpp): the header comes from
-// the server, so parse_retry_after sees any bytes, at any clock reading, with any max.
+// the server, so parse_retry_after (and retry_after_from_curl, which http_client feeds with
+// libcurl's CURLINFO_RETRY_AFTER) sees any bytes, at any clock reading, with any max. Dates
+// go through libcurl's curl_getdate, so this also fuzzes libcurl's date parser.
 //
 // Input: a mode byte, the clock (64-bit tick count), a max selector, then the value text
-// (mode 0-5) or the numbers of an HTTP-date the target writes itself (mode 6-7).
+// (mode 0-5; mode 5 first takes a 64-bit libcurl reading) or the numbers of an HTTP-date the
+// target writes itself (mode 6-7).
 //
 // Properties:
 //  - the result is nullopt or within [0, max] (max below 0 counts as 0), whatever the
@@ -12,7 +15,11 @@
 //    refused;
 //  - an HTTP-date written in any of the three forms (IMF-fixdate, RFC 850, asctime) from
 //    random calendar numbers gives the distance from the clock's whole second to that date,
-//    clamped to [0, max], computed here with <chrono>; an impossible date is refused.
+//    clamped to [0, max], computed here with <chrono>, when the date exists and its year is
+//    1583 or later (curl_getdate's range); other dates (31 February, year 0001, which
+//    curl_getdate reads as 2001) may be refused or read loosely, but stay within bounds;
+//  - retry_after_from_curl with a positive libcurl reading gives min(reading, max), and with
+//    0 or less agrees with parse_retry_after on the text.
 #include "fuzz_support.hpp"
 
 #include <onefuzz/telemetry/transport/retry_policy.hpp>
@@ -65,9 +72,18 @@ void check_bounds(const std::optional<seconds>& wait, seconds max) {
              "Retry-After outside [0, max]: " + std::to_string(wait->count()) + " for max " + std::to_string(max.count()));
 }
 
-void check_text(std::string_view value, std::chrono::system_clock::time_point now, seconds max) {
+void check_text(std::string_view value, std::chrono::system_clock::time_point now, seconds max,
+                std::int64_t curl_reading) {
   const auto wait = transport::parse_retry_after(value, now, max);
   check_bounds(wait, max);
+  const auto from_curl = transport::retry_after_from_curl(curl_reading, value, now, max);
+  check_bounds(from_curl, max);
+  if (curl_reading > 0) {
+    FUZZ_CHECK(from_curl && *from_curl == std::min(seconds{curl_reading}, std::max(max, seconds{0})),
+               "a positive libcurl reading was not taken: " + std::to_string(curl_reading));
+  } else {
+    FUZZ_CHECK(from_curl == wait, "retry_after_from_curl disagrees with parse_retry_after");
+  }
   const std::string_view trimmed = trim_spaces_tabs(value);
   if (trimmed.empty() || trimmed.front() < '0' || trimmed.front() > '9') return;
   const bool all_digits = trimmed.find_first_not_of("0123456789") == std::string_view::npos;
@@ -106,7 +122,7 @@ void check_written_date(reader& in, std::chrono::system_clock::time_point now, s
     case 1:
       std::snprintf(text, sizeof text, "%s, %02d-%s-%02d %02d:%02d:%02d GMT", long_days[weekday], day, months[month],
                     year % 100, hour, minute, second);
-      year = year % 100 >= 70 ? 1900 + year % 100 : 2000 + year % 100;
+      year = year % 100 > 70 ? 1900 + year % 100 : 2000 + year % 100;  // curl_getdate's pivot
       break;
     default:
       std::snprintf(text, sizeof text, "%s %s %2d %02d:%02d:%02d %04d", short_days[weekday], months[month], day, hour,
@@ -120,10 +136,9 @@ void check_written_date(reader& in, std::chrono::system_clock::time_point now, s
   check_bounds(wait, max);
   const std::chrono::year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month + 1)},
                                          std::chrono::day{static_cast<unsigned>(day)}};
-  if (!date.ok()) {
-    FUZZ_CHECK(!wait, "an impossible date was accepted: " + value);
-    return;
-  }
+  // curl_getdate refuses most years before 1583 but reads "0001" as the two-digit year 01, and
+  // may roll 31 February over: for those, only the bounds (checked above) are promised.
+  if (year < 1583 || !date.ok()) return;
   FUZZ_CHECK(wait.has_value(), "an HTTP-date was refused: " + value);
   const auto instant = std::chrono::sys_days{date} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
                        seconds{second};
@@ -144,7 +159,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (mode % 8 >= 6) {
     check_written_date(in, now, max);
   } else {
-    check_text(in.rest(), now, max);
+    // Mode 0-4: libcurl read 0 (or nothing); 5: any reading, as a hostile header could produce.
+    const std::int64_t curl_reading = mode % 8 == 5 ? in.integer<std::int64_t>() : 0;
+    check_text(in.rest(), now, max, curl_reading);
   }
   return 0;
 }

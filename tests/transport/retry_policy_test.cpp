@@ -111,27 +111,31 @@ TEST_CASE("Retry-After: delta-seconds and HTTP-dates", "[retry_policy]") {
       {"Wed, 01 May 2024 12:00:60 GMT", 60},    // a leap second is legal
       {"Thu, 01 May 2024 12:01:00 GMT", 60},    // the weekday is not cross-checked
       {" Wed, 01 May 2024 12:01:00 GMT ", 60},
-      {"Wed, 31 Feb 2024 12:00:00 GMT", std::nullopt},
       {"Wed, 01 May 2024 24:00:00 GMT", std::nullopt},
       {"Wed, 01 May 2024 12:60:00 GMT", std::nullopt},
-      {"Wed, 01 May 2024 12:00:00 UTC", std::nullopt},
-      {"Wed, 01 May 2024 12:00:00 GMT junk", std::nullopt},
-      {"Wed, 01 May 2024 12:00:00", std::nullopt},
-      {"wed, 01 May 2024 12:00:00 GMT", std::nullopt},
-      {"Wed, 01 may 2024 12:00:00 GMT", std::nullopt},
-      {"Wed, 1 May 2024 12:00:00 GMT", std::nullopt},
-      {"Wed, 01 May 24 12:00:00 GMT", std::nullopt},
-      {"Wed 01 May 2024 12:00:00 GMT", std::nullopt},
+      {"Wed, 01 May 1500 12:00:00 GMT", std::nullopt},  // curl_getdate refuses years before 1583
+      {"Wed, 01 May 2024 12:00:00 GMT\x01", std::nullopt},
+      {std::string("Wed, 01 May 2024 12:01:00 GMT\0junk", 34), std::nullopt},
+      {"3 May 2024", std::nullopt},  // a date starts with a day name
+      {"soon", std::nullopt},
+      // libcurl's curl_getdate (the parser behind CURLINFO_RETRY_AFTER) is lenient beyond
+      // RFC 9110; these document what it reads, so that both paths agree.
+      {"Wed, 31 Feb 2024 12:00:00 GMT", 0},     // rolls over to 2 March: past
+      {"Wed, 01 May 2024 12:01:00 UTC", 60},    // other zone names
+      {"wed, 01 may 2024 12:01:00 GMT", 60},    // any case
+      {"Wed, 1 May 2024 12:01:00 GMT", 60},     // one-digit day
+      {"Wed 01 May 2024 12:01:00 GMT", 60},     // no comma
+      {"Wed, 01 May 2024 12:01:00", 60},        // no zone: GMT
+      {"Wed, 01 May 24 12:00:00 GMT", 0},       // two-digit year 24 is 2024
       // RFC 850 (obsolete)
       {"Wednesday, 01-May-24 12:00:30 GMT", 30},
       {"Wednesday, 01-May-94 12:00:30 GMT", 0},
-      {"Wed, 01-May-24 12:00:30 GMT", std::nullopt},
-      {"Wednesday, 01-May-2024 12:00:30 GMT", std::nullopt},
+      {"Wed, 01-May-24 12:00:30 GMT", 30},
+      {"Wednesday, 01-May-2024 12:00:30 GMT", 30},
       // asctime (obsolete)
       {"Wed May  1 12:00:10 2024", 10},
       {"Wed May 01 12:00:10 2024", 10},
-      {"Wed May 1 12:00:10 2024", std::nullopt},
-      {"Wed May  1 12:00:10 2024 GMT", std::nullopt},
+      {"Wed May 1 12:00:10 2024", 10},
   };
   for (const auto& r : rows) {
     INFO("Retry-After: '" << r.value << "'");
@@ -151,6 +155,23 @@ TEST_CASE("Retry-After: a caller's maximum", "[retry_policy]") {
         std::chrono::seconds::max().count());
   CHECK(t::parse_retry_after("9223372036854775807", now, std::chrono::seconds::max())->count() ==
         std::numeric_limits<std::int64_t>::max());
+}
+
+TEST_CASE("Retry-After from libcurl: a positive reading wins, 0 is settled by the text", "[retry_policy]") {
+  const auto now = std::chrono::sys_days{std::chrono::year{2024} / std::chrono::May / 1} + 12h;
+  CHECK(t::retry_after_from_curl(5, "5", now) == 5s);
+  CHECK(t::retry_after_from_curl(5, "5x", now) == 5s);  // libcurl reads a leading number
+  CHECK(t::retry_after_from_curl(7200, "7200", now) == 3600s);  // clamped to max_retry_after
+  CHECK(t::retry_after_from_curl(std::numeric_limits<std::int64_t>::max(), "", now) == 3600s);
+  CHECK(t::retry_after_from_curl(100, "100", now, 30s) == 30s);
+  CHECK(t::retry_after_from_curl(100, "100", now, -1s) == 0s);
+  // libcurl's 0: "retry now", a past date, garbage, and numbers past curl_off_t look alike.
+  CHECK(t::retry_after_from_curl(0, "0", now) == 0s);
+  CHECK(t::retry_after_from_curl(0, "Wed, 01 May 2024 11:00:00 GMT", now) == 0s);
+  CHECK(t::retry_after_from_curl(-3600, "Wed, 01 May 2024 11:00:00 GMT", now) == 0s);
+  CHECK(t::retry_after_from_curl(0, "99999999999999999999", now) == 3600s);
+  CHECK_FALSE(t::retry_after_from_curl(0, "soon", now));
+  CHECK_FALSE(t::retry_after_from_curl(0, "", now));
 }
 
 namespace {

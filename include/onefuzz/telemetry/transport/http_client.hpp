@@ -6,6 +6,7 @@
 #include "onefuzz/telemetry/detail/gzip.hpp"
 #include "onefuzz/telemetry/transport/detail/curl_handles.hpp"
 #include "onefuzz/telemetry/transport/detail/loopback.hpp"
+#include "onefuzz/telemetry/transport/retry_policy.hpp"
 
 #include <curl/curl.h>
 
@@ -31,12 +32,41 @@ struct http_options {
   std::chrono::milliseconds connect_timeout{5000};
   // Budget for a whole post, redirects included; post() returns (status 0) once it is spent.
   std::chrono::milliseconds total_timeout{30000};
-  // PEM file of CA certificates to trust instead of the system store; empty keeps
-  // libcurl's default bundle. Peer and host verification stay on either way.
+  // PEM file of CA certificates to trust instead of the system store (libcurl's default bundle
+  // and its default CA directory, e.g. /etc/ssl/certs, are then both unused); empty keeps
+  // libcurl's defaults. Peer and host verification stay on either way.
   std::string ca_file{};
+  // The same, given in memory: PEM text of one or more CA certificates (CURLOPT_CAINFO_BLOB,
+  // libcurl >= 7.77, copied into libcurl, so the string need not outlive the client). When set
+  // it is trusted instead of ca_file and of the system store. Empty: not used. Verification
+  // stays on; text that is not PEM makes every https post fail (transport_code 77,
+  // CURLE_SSL_CACERT_BADFILE). Neither this nor ca_file applies to an https:// proxy's own
+  // certificate, which libcurl verifies against its default bundle.
+  std::string ca_pem{};
+  // Proxy for every post (CURLOPT_PROXY), as a URL: "http://127.0.0.1:3128",
+  // "http://user:password@proxy.corp:8080", "socks5h://...". A scheme-less "host:port" is an
+  // HTTP proxy. http:// targets are sent to an HTTP proxy in absolute form; https:// targets go
+  // through a CONNECT tunnel, so TLS (and its verification) is still end to end with the
+  // ingestion host and the proxy sees only the host name and port.
+  // Empty: libcurl's default, which honours the http_proxy / https_proxy / all_proxy (and
+  // upper-case) environment variables, unless use_proxy_environment is false.
+  // Credentials in this URL are sent to the proxy only; they never appear in http_response::error
+  // (they are masked there) or in any other text this client produces. options() returns them.
+  std::string proxy{};
+  // With an empty `proxy`: true keeps libcurl's reading of the proxy environment variables; false
+  // connects directly whatever the environment says. Ignored when `proxy` is set.
+  bool use_proxy_environment{true};
+  // Hosts reached without the proxy (CURLOPT_NOPROXY): a comma-separated list of host names,
+  // domain suffixes, IP addresses or CIDR ranges, or "*" for all. Unset: the no_proxy (NO_PROXY)
+  // environment variable applies, also to an explicit `proxy`. "": no exceptions, every post
+  // goes through the proxy, loopback included.
+  std::optional<std::string> no_proxy{};
   // Plain `http://` is refused unless this is true AND the URL's host and the peer actually
   // connected to are both loopback (the local ingestion server in tests and the demo).
-  // No setting allows cleartext, or unverified TLS, to any other host.
+  // No setting allows cleartext, or unverified TLS, to any other host. Through a proxy the
+  // peer is the proxy: plain http to a loopback URL is sent only to a loopback proxy (so the
+  // cleartext stays on this machine, and the proxy's own "127.0.0.1" is this machine's too);
+  // through any other proxy it is refused before a byte of the request is sent.
   bool allow_insecure_http_for_loopback_only{true};
   // Redirect hops followed (the service uses 307/308); the POST body is re-sent on each.
   long max_redirects{10};
@@ -70,6 +100,10 @@ struct http_response {
   std::string body{};
   // Raw value of the final answer's Retry-After header (delta-seconds or HTTP-date).
   std::optional<std::string> retry_after{};
+  // The wait that header asks for, as libcurl reads it (CURLINFO_RETRY_AFTER; see
+  // retry_after_from_curl in retry_policy.hpp): whole seconds from now, a past date 0, bounded
+  // to max_retry_after (1 h). Unset when there is no Retry-After or it is unreadable.
+  std::optional<std::chrono::seconds> retry_after_delay{};
   // Human-readable failure reason; empty when an HTTP answer was received.
   std::string error{};
   // The URL that produced the final answer, after any redirects (for redirect caching).
@@ -126,6 +160,49 @@ struct http_client_state {
       }
     }
     return true;
+  }
+
+  // Replaces the proxy URL's user information (as written and percent-decoded) in `text` with
+  // "***", so a failure message cannot carry proxy credentials whatever libcurl puts in it.
+  void mask_proxy_credentials(std::string& text) const {
+    std::string_view p = options.proxy;
+    if (auto const scheme_end = p.find("://"); scheme_end != std::string_view::npos) p.remove_prefix(scheme_end + 3);
+    p = p.substr(0, p.find_first_of("/?#"));
+    auto const at = p.rfind('@');
+    if (at == std::string_view::npos) return;
+    std::string_view const userinfo = p.substr(0, at);
+    auto const decode = [](std::string_view in) {
+      std::string out;
+      for (std::size_t i = 0; i < in.size(); ++i) {
+        auto const hex = [](char c) {
+          return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        };
+        if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
+          out.push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
+          i += 2;
+        } else {
+          out.push_back(in[i]);
+        }
+      }
+      return out;
+    };
+    auto const mask = [&text](std::string_view secret) {
+      if (secret.empty()) return;
+      for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
+        text.replace(pos, secret.size(), "***");
+      }
+    };
+    // The whole user information first, then each part, raw and decoded.
+    mask(userinfo);
+    auto const colon = userinfo.find(':');
+    std::string_view const user = userinfo.substr(0, colon);
+    std::string_view const password = colon == std::string_view::npos ? std::string_view() : userinfo.substr(colon + 1);
+    mask(decode(userinfo));
+    mask(password);
+    mask(decode(password));
+    // A user name of one or two characters would mask every such letter; it is no secret.
+    if (user.size() >= 3) mask(user);
+    if (auto const u = decode(user); u.size() >= 3) mask(u);
   }
 
   // Refuses cleartext to anything but loopback; `why` explains the refusal.
@@ -244,7 +321,7 @@ struct http_client_state {
 // One connection's worth of HTTP POSTs. Not thread-safe: use one client per sender
 // thread (posts on one instance must not overlap). Moving is allowed between posts; a
 // moved-from client may only be destroyed or assigned to.
-// Proxies come from libcurl's standard variables (https_proxy, no_proxy, ...).
+// Proxies: http_options::proxy, or libcurl's standard variables (https_proxy, no_proxy, ...).
 class http_client {
 public:
   // Creates the easy handle and sets the fixed policy (TLS verification, timeouts,
@@ -269,6 +346,24 @@ public:
     if (!o.ca_file.empty()) {
       set(curl_easy_setopt(h, CURLOPT_CAINFO, o.ca_file.c_str()));
     }
+    if (!o.ca_pem.empty()) {
+      // CURL_BLOB_COPY: libcurl keeps its own copy. The blob overrides CURLOPT_CAINFO.
+      curl_blob blob{const_cast<char*>(o.ca_pem.data()), o.ca_pem.size(), CURL_BLOB_COPY};
+      set(curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob));
+    }
+    if (!o.ca_file.empty() || !o.ca_pem.empty()) {
+      // libcurl also searches its default CA directory (Debian: /etc/ssl/certs) besides any
+      // CAINFO; "instead of the system store" means that directory too.
+      set(curl_easy_setopt(h, CURLOPT_CAPATH, static_cast<char const*>(nullptr)));
+    }
+    if (!o.proxy.empty()) {
+      set(curl_easy_setopt(h, CURLOPT_PROXY, o.proxy.c_str()));
+    } else if (!o.use_proxy_environment) {
+      set(curl_easy_setopt(h, CURLOPT_PROXY, ""));  // "" disables proxies, the environment's too
+    }
+    if (o.no_proxy) {
+      set(curl_easy_setopt(h, CURLOPT_NOPROXY, o.no_proxy->c_str()));
+    }
     set(curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https"));
     set(curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
     set(curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L));
@@ -287,7 +382,8 @@ public:
     set(curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, &detail::http_client_state::on_prereq));
     set(curl_easy_setopt(h, CURLOPT_PREREQDATA, state_.get()));
     if (!ok) {
-      throw std::runtime_error("http_client: libcurl rejected an option (libcurl older than 7.85?)");
+      throw std::runtime_error("http_client: libcurl rejected an option (libcurl older than 7.85, or a "
+                               "proxy or CA option it does not support?)");
     }
   }
 
@@ -440,6 +536,7 @@ public:
                                                : static_cast<int>(result);
       long os_error = 0;
       if (curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_error) != CURLE_OK) os_error = 0;
+      s.mask_proxy_credentials(why);
       response = http_response{.error = std::move(why), .effective_url = std::move(response.effective_url)};
       response.transport_code = code;
       response.os_error = static_cast<int>(os_error);
@@ -448,6 +545,14 @@ public:
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     response.status = static_cast<int>(code);
+    if (response.retry_after) {
+      // libcurl parsed the header too (delta-seconds and HTTP-date); the raw text, reset on every
+      // answer, says whether the final answer carried one, which libcurl's value does not.
+      curl_off_t after = 0;
+      if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &after) != CURLE_OK) after = 0;
+      response.retry_after_delay =
+          retry_after_from_curl(static_cast<std::int64_t>(after), *response.retry_after, std::chrono::system_clock::now());
+    }
     char* content_type = nullptr;
     if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK && content_type != nullptr) {
       response.content_type = content_type;

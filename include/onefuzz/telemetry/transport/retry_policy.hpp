@@ -18,15 +18,18 @@
 //                               status (DNS, connect, timeout) are the caller's, and are retries.
 #pragma once
 
+#include <curl/curl.h>
+
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <limits>
 #include <optional>
 #include <random>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -94,111 +97,21 @@ constexpr bool is_quota_status(int status_code) noexcept { return status_code ==
 // to park the sender for longer than an hour.
 inline constexpr std::chrono::seconds max_retry_after{3600};
 
-namespace detail {
-
-class http_date_cursor {
- public:
-  explicit constexpr http_date_cursor(std::string_view text) noexcept : text_(text) {}
-
-  constexpr bool literal(std::string_view expected) noexcept {
-    if (text_.substr(pos_, expected.size()) != expected) return false;
-    pos_ += expected.size();
-    return true;
-  }
-
-  // Exactly `count` ASCII digits.
-  constexpr bool digits(std::size_t count, int& out) noexcept {
-    if (text_.size() - pos_ < count) return false;
-    int value = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      const char c = text_[pos_ + i];
-      if (c < '0' || c > '9') return false;
-      value = value * 10 + (c - '0');
-    }
-    pos_ += count;
-    out = value;
-    return true;
-  }
-
-  // One of `names` (case-sensitive, as RFC 9110 says); `index` is its position.
-  template <std::size_t N>
-  constexpr bool one_of(const std::array<std::string_view, N>& names, int& index) noexcept {
-    for (std::size_t i = 0; i < N; ++i) {
-      if (literal(names[i])) {
-        index = static_cast<int>(i);
-        return true;
-      }
-    }
-    return false;
-  }
-
-  [[nodiscard]] constexpr bool at_end() const noexcept { return pos_ == text_.size(); }
-  [[nodiscard]] constexpr char peek() const noexcept { return pos_ < text_.size() ? text_[pos_] : '\0'; }
-
- private:
-  std::string_view text_;
-  std::size_t pos_ = 0;
-};
-
-inline constexpr std::array<std::string_view, 12> month_names = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-inline constexpr std::array<std::string_view, 7> short_day_names = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-// Longest first would not matter: no long name is a prefix of another.
-inline constexpr std::array<std::string_view, 7> long_day_names = {"Monday", "Tuesday", "Wednesday", "Thursday",
-                                                                   "Friday", "Saturday", "Sunday"};
-
-inline bool time_of_day(http_date_cursor& c, int& h, int& m, int& s) noexcept {
-  return c.digits(2, h) && c.literal(":") && c.digits(2, m) && c.literal(":") && c.digits(2, s) && h <= 23 &&
-         m <= 59 && s <= 60;  // 60: a leap second is legal in an HTTP-date
-}
-
-inline std::optional<std::chrono::sys_seconds> to_time(int y, int mon, int d, int h, int m, int s) noexcept {
-  const std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mon)},
-                                         std::chrono::day{static_cast<unsigned>(d)}};
-  if (!date.ok()) return std::nullopt;
-  return std::chrono::sys_days{date} + std::chrono::hours{h} + std::chrono::minutes{m} + std::chrono::seconds{s};
-}
-
-// IMF-fixdate, RFC 850 and asctime (RFC 9110 §5.6.7). The weekday must be a valid name but is not
-// checked against the date: it is redundant, and a wrong one does not make the instant ambiguous.
-inline std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text) noexcept {
-  int weekday = 0, day = 0, month = 0, year = 0, h = 0, m = 0, s = 0;
-  {  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-    http_date_cursor c(text);
-    if (c.one_of(short_day_names, weekday) && c.literal(", ") && c.digits(2, day) && c.literal(" ") &&
-        c.one_of(month_names, month) && c.literal(" ") && c.digits(4, year) && c.literal(" ") &&
-        time_of_day(c, h, m, s) && c.literal(" GMT") && c.at_end()) {
-      return to_time(year, month + 1, day, h, m, s);
-    }
-  }
-  {  // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT". Two-digit years: 70-99 are 19xx, 00-69 are 20xx
-     // (a fixed pivot; the form has been obsolete since 1996, so only the 20xx reading matters).
-    http_date_cursor c(text);
-    if (c.one_of(long_day_names, weekday) && c.literal(", ") && c.digits(2, day) && c.literal("-") &&
-        c.one_of(month_names, month) && c.literal("-") && c.digits(2, year) && c.literal(" ") &&
-        time_of_day(c, h, m, s) && c.literal(" GMT") && c.at_end()) {
-      return to_time(year >= 70 ? 1900 + year : 2000 + year, month + 1, day, h, m, s);
-    }
-  }
-  {  // asctime: "Sun Nov  6 08:49:37 1994" (day is two digits or a space and one digit)
-    http_date_cursor c(text);
-    if (c.one_of(short_day_names, weekday) && c.literal(" ") && c.one_of(month_names, month) && c.literal(" ")) {
-      const bool day_ok = c.peek() == ' ' ? (c.literal(" ") && c.digits(1, day)) : c.digits(2, day);
-      if (day_ok && c.literal(" ") && time_of_day(c, h, m, s) && c.literal(" ") && c.digits(4, year) &&
-          c.at_end()) {
-        return to_time(year, month + 1, day, h, m, s);
-      }
-    }
-  }
-  return std::nullopt;
-}
-
-}  // namespace detail
-
 // Parses a Retry-After value: delta-seconds (digits only: no sign, no fraction, nothing after) or an
-// HTTP-date (IMF-fixdate, RFC 850, asctime), with optional surrounding spaces or tabs. Returns how
-// long to wait from `now`: a date in the past gives 0; anything longer than `max` gives `max` (huge
-// numbers saturate, never wrap). Garbage gives nullopt, so the caller falls back to its backoff.
+// HTTP-date, with optional surrounding spaces or tabs. Returns how long to wait from `now`: a date in
+// the past gives 0; anything longer than `max` gives `max` (huge numbers saturate, never wrap).
+// Garbage gives nullopt, so the caller falls back to its backoff.
+//
+// http_client reads the header through libcurl (CURLINFO_RETRY_AFTER, into
+// http_response::retry_after_delay, see retry_after_from_curl below); this function settles the
+// values libcurl cannot tell apart from "no hint" (0, a past date, garbage and numbers too big for
+// curl_off_t all read as 0 there) and serves raw values from elsewhere. Dates are parsed by
+// libcurl's curl_getdate, the parser behind CURLINFO_RETRY_AFTER, so both paths agree: IMF-fixdate,
+// RFC 850 (two-digit years above 70 are 19xx, the rest 20xx) and asctime are read, and curl_getdate
+// is lenient beyond them (other zone names, any letter case, a day past the month's end rolls
+// over, a 4-digit year below 100 is read as a 2-digit one); it refuses other years before 1583.
+// Whatever it reads, the result stays within [0, max]. A date must start with a letter (every
+// HTTP-date form starts with a day name) and hold no control characters other than tabs.
 inline std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                              std::chrono::system_clock::time_point now,
                                                              std::chrono::seconds max = max_retry_after) {
@@ -221,12 +134,33 @@ inline std::optional<std::chrono::seconds> parse_retry_after(std::string_view va
     return saturated ? max : std::min(std::chrono::seconds{seconds}, max);
   }
 
-  const auto date = detail::parse_http_date(value);
-  if (!date) return std::nullopt;
+  const auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+  if (!letter(value.front())) return std::nullopt;
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) return std::nullopt;  // a NUL would cut the C string
+  }
+  const std::string text(value);
+  const std::time_t date = curl_getdate(text.c_str(), nullptr);
+  if (date == static_cast<std::time_t>(-1)) return std::nullopt;
   // In whole seconds, never nanoseconds: a date in year 9999 would overflow a nanosecond count.
   // date - floor(now) equals ceil(date - now) because the date has no fraction.
-  const std::chrono::seconds wait = *date - std::chrono::floor<std::chrono::seconds>(now);
+  const std::chrono::seconds wait = std::chrono::seconds{static_cast<std::int64_t>(date)} -
+                                    std::chrono::floor<std::chrono::seconds>(now).time_since_epoch();
   return std::clamp(wait, std::chrono::seconds{0}, max);
+}
+
+// The wait a final answer's Retry-After asks for, from libcurl's reading of it
+// (CURLINFO_RETRY_AFTER: whole seconds, delta-seconds as given, an HTTP-date as its distance from
+// libcurl's clock) and the raw header text, bounded to [0, max]. libcurl reports 0 alike for
+// "retry now", a past date and a value it could not read, so a non-positive reading is settled by
+// parse_retry_after on the raw text (nullopt for garbage: the caller's backoff decides).
+inline std::optional<std::chrono::seconds> retry_after_from_curl(std::int64_t curl_seconds, std::string_view raw,
+                                                                 std::chrono::system_clock::time_point now,
+                                                                 std::chrono::seconds max = max_retry_after) {
+  max = std::max(max, std::chrono::seconds{0});
+  if (curl_seconds > 0) return std::min(std::chrono::seconds{curl_seconds}, max);
+  return parse_retry_after(raw, now, max);
 }
 
 // Backoff settings; the defaults follow 1DS's shape (grow ×2 to 5 min) with FRIGUS's 500 ms floor.

@@ -420,9 +420,8 @@ class sink {
         if (body.has_value()) parsed = std::move(*body);
       }
       std::optional<std::chrono::milliseconds> hint;
-      if (response.retry_after) {
-        if (auto after = parse_retry_after(*response.retry_after, std::chrono::system_clock::now())) hint = *after;
-      }
+      // Read by libcurl (CURLINFO_RETRY_AFTER) and bounded by http_client; unreadable: no hint.
+      if (response.retry_after_delay) hint = *response.retry_after_delay;
 
       // Status 0 is a network failure (refused, reset, timed out): retriable, like a 503.
       const response_class verdict =
