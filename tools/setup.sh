@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages this project needs; quick and quiet when all are present.
 #   tools/setup.sh          what the library and the demo need (the demo fuzzes a real
 #                           libFuzzer target, hence clang and its runtime)
-#   tools/setup.sh --full   also AFL++ (the AFL++ example runs it for real)
+#   tools/setup.sh --full   also AFL++ (the AFL++ example runs it for real) and ccache
 set -euo pipefail
 
 # libssl-dev: the HTTPS ingestion server and the certificates of the TLS tests.
@@ -10,7 +10,8 @@ packages=(g++ cmake ninja-build git libboost1.81-dev libboost-json1.81-dev
           libcurl4-openssl-dev libssl-dev zlib1g-dev catch2 libbenchmark-dev
           clang libclang-rt-14-dev)
 if [[ "${1:-}" == "--full" ]]; then
-  packages+=(afl++)
+  # ccache: the test command's builds reuse what an earlier run compiled.
+  packages+=(afl++ ccache)
 fi
 
 missing=()
