@@ -58,11 +58,29 @@ struct arguments {
   unsigned workers = 2;
 };
 
+void print_help(std::FILE* to) {
+  std::fprintf(to,
+               "usage: onefuzz-demo [--local] [--seconds N] [--workers N] [--keep] [--help]\n"
+               "A OneFuzz agent fuzzing a real libFuzzer target, with both telemetry streams.\n"
+               "  --local      send to a local ingestion server on 127.0.0.1 even when\n"
+               "               APPLICATIONINSIGHTS_CONNECTION_STRING or ONEFUZZ_TELEMETRY is set\n"
+               "               (default: local when neither is set)\n"
+               "  --seconds N  fuzz for N seconds, 1 to 60 (default: 6)\n"
+               "  --workers N  libFuzzer workers, 1 to 60 (default: 2)\n"
+               "  --keep       keep the work directory (default: removed at the end)\n"
+               "  --help       print this and exit\n"
+               "Exit status: 0 when every item reached its destination and every check held,\n"
+               "1 otherwise (the cause is printed), 2 for a bad option.\n");
+}
+
 arguments parse_arguments(int argc, char** argv) {
   arguments args;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
-    if (a == "--local") {
+    if (a == "--help" || a == "-h") {
+      print_help(stdout);
+      std::exit(0);
+    } else if (a == "--local") {
       args.local = true;
     } else if (a == "--keep") {
       args.keep = true;
@@ -70,7 +88,8 @@ arguments parse_arguments(int argc, char** argv) {
       const unsigned value = static_cast<unsigned>(std::clamp(std::atoi(argv[++i]), 1, 60));
       (a == "--seconds" ? args.seconds : args.workers) = value;
     } else {
-      std::fprintf(stderr, "usage: onefuzz-demo [--local] [--seconds N] [--workers N] [--keep]\n");
+      std::fprintf(stderr, "onefuzz-demo: unknown option '%s'\n", argv[i]);
+      print_help(stderr);
       std::exit(2);
     }
   }
@@ -146,6 +165,8 @@ void replay(const std::filesystem::path& log, const std::filesystem::path& input
 }  // namespace
 
 int main(int argc, char** argv) try {
+  // Line-buffered even into a pipe, so progress shows as it happens.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const auto args = parse_arguments(argc, argv);
   const auto work = make_work_directory();
   const auto inputs = work / "inputs";
