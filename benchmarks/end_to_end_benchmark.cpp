@@ -18,7 +18,7 @@
 // path. Before timing, items delivered by both peers are compared as JSON (apart from
 // `time`), so they post the same payload.
 #include <onefuzz/telemetry/catalog.hpp>
-#include <onefuzz/telemetry/detail/gzip.hpp>
+#include <onefuzz/telemetry/transport/detail/gzip.hpp>
 #include <onefuzz/telemetry/testing/ingestion_server.hpp>
 #include <onefuzz/telemetry/transport/sender.hpp>
 

@@ -1,6 +1,6 @@
 // gzip_compress and the capped gzip_decompress: round trips, multi-member bodies, and
 // every way a hostile body can be wrong.
-#include "onefuzz/telemetry/detail/gzip.hpp"
+#include "onefuzz/telemetry/transport/detail/gzip.hpp"
 #include "onefuzz/telemetry/transport/http_client.hpp"
 
 #include <catch2/catch.hpp>

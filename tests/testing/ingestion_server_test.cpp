@@ -2,7 +2,7 @@
 // accepts, how it rejects, how it stores, and every scripted fault.
 #include "ingestion_fixtures.hpp"
 
-#include "onefuzz/telemetry/detail/gzip.hpp"
+#include "onefuzz/telemetry/transport/detail/gzip.hpp"
 #include "onefuzz/telemetry/testing/ingestion_server.hpp"
 #include "onefuzz/telemetry/transport/http_client.hpp"
 

@@ -3,7 +3,7 @@
 // leaking out of it.
 #pragma once
 
-#include "onefuzz/telemetry/detail/gzip.hpp"
+#include "onefuzz/telemetry/transport/detail/gzip.hpp"
 #include "onefuzz/telemetry/transport/detail/curl_handles.hpp"
 #include "onefuzz/telemetry/transport/detail/loopback.hpp"
 #include "onefuzz/telemetry/transport/retry_policy.hpp"

@@ -2,7 +2,7 @@
 // validate, store, and compose the status and body the service would answer.
 #pragma once
 
-#include "onefuzz/telemetry/detail/gzip.hpp"
+#include "onefuzz/telemetry/transport/detail/gzip.hpp"
 #include "onefuzz/telemetry/testing/detail/batch.hpp"
 #include "onefuzz/telemetry/testing/detail/envelope_rules.hpp"
 #include "onefuzz/telemetry/testing/detail/ingestion_state.hpp"
