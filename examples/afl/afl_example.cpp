@@ -8,7 +8,7 @@
 // When AFL++ was not found at build time (or afl-fuzz cannot run here), it reads a
 // fuzzer_stats that AFL++ 4.04c wrote in a real run (tests/integrations/data) instead, and
 // says so.
-#include "demo_report.hpp"
+#include "example_report.hpp"
 
 #include <onefuzz/telemetry/catalog.hpp>
 #include <onefuzz/telemetry/catalog/reviews.hpp>  // the catalog's pins, which strict mode requires
@@ -116,6 +116,7 @@ std::string tail_of(const std::filesystem::path& log, std::size_t lines) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line-buffered even into a pipe
   bool local = false;
   unsigned seconds = 5;
   for (int i = 1; i < argc; ++i) {
@@ -260,8 +261,9 @@ int main(int argc, char** argv) try {
   }
   std::filesystem::remove_all(work);
   std::printf("\n");
+  const bool delivered = demo::print_failures(sender);  // each failed destination and its cause
   const bool balanced = demo::print_counters(sender);
-  return checks.report() && balanced ? 0 : 1;
+  return checks.report() && delivered && balanced ? 0 : 1;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "onefuzz-afl-example: %s\n", e.what());
   return 1;

@@ -4,6 +4,11 @@
 // all of it through the sender; then it shows what the user's instance and the central
 // instance received and ends with one JSON line of counters per destination.
 //
+// While it fuzzes it prints a live line once a second (live_line.hpp): executions, exec/s,
+// coverage, corpus and crash files, and the items each destination accepted so far.
+// libFuzzer reports exec/s as a whole number (executions / whole seconds since the worker
+// started), so it reads 0 in a run's first second.
+//
 //   onefuzz-demo [--local] [--seconds N] [--workers N] [--keep]
 //     --local    use the local ingestion server even if the environment names destinations
 //     --seconds  fuzzing time (default 6)   --workers  libFuzzer processes (default 2)
@@ -12,8 +17,9 @@
 // Without configuration (or with --local) it sends to a loopback ingestion server that it
 // starts itself; with APPLICATIONINSIGHTS_CONNECTION_STRING and/or ONEFUZZ_TELEMETRY set it
 // sends to those instances instead (and cannot show what they received).
-#include "demo_report.hpp"
+#include "example_report.hpp"
 #include "libfuzzer_workers.hpp"
+#include "live_line.hpp"
 
 #include <onefuzz/telemetry/catalog.hpp>
 #include <onefuzz/telemetry/catalog/reviews.hpp>  // the catalog's pins, which strict mode requires
@@ -69,6 +75,10 @@ void print_help(std::FILE* to) {
                "  --workers N  libFuzzer workers, 1 to 60 (default: 2)\n"
                "  --keep       keep the work directory (default: removed at the end)\n"
                "  --help       print this and exit\n"
+               "While fuzzing, a live line once a second on stdout (a new line each time, so it can\n"
+               "be piped): t, execs, exec/s, cov, corpus, crashes, and the items accepted by the\n"
+               "instance and central destinations. libFuzzer reports exec/s as a whole number\n"
+               "(executions / whole seconds of the run), so it reads 0 in a run's first second.\n"
                "Exit status: 0 when every item reached its destination and every check held,\n"
                "1 otherwise (the cause is printed), 2 for a bad option.\n");
 }
@@ -134,18 +144,31 @@ cat::task_context make_context(const std::filesystem::path& work) {
   return ctx;
 }
 
-// Counters of what the agent saw, for the summary.
+// Counters of what the agent saw, for the summary and the live line (read by its thread).
 struct agent_tally {
   std::atomic<unsigned> runs{0};
   std::atomic<unsigned> crashes{0};
   std::atomic<unsigned> process_stats{0};
+  std::atomic<std::uint64_t> cov{0};           // the most edges a worker reported
+  std::atomic<std::uint64_t> corpus_files{0};  // new files in the corpus directory
+  std::atomic<std::uint64_t> crash_files{0};   // new files in the crash directories
+
+  void on_line(std::string_view line) {
+    if (const auto edges = demo::libfuzzer_cov(line)) {
+      for (auto seen = cov.load(); *edges > seen && !cov.compare_exchange_weak(seen, *edges);) {
+      }
+    }
+  }
+  void on_file(const integ::file_event& e) {
+    ++(e.kind == integ::watched_directory::inputs ? corpus_files : crash_files);
+  }
 };
 
 // Feeds the captured output of a real libFuzzer run when no libFuzzer target could be built,
 // so the demo still shows the whole pipeline (clearly labelled as a replay).
 template <class Reporter>
 void replay(const std::filesystem::path& log, const std::filesystem::path& inputs,
-            const std::filesystem::path& crashes, Reporter& reporter) {
+            const std::filesystem::path& crashes, Reporter& reporter, agent_tally& tally) {
   std::ifstream file(log);
   std::vector<std::string> lines;
   for (std::string line; std::getline(file, line);) lines.push_back(line);
@@ -154,6 +177,7 @@ void replay(const std::filesystem::path& log, const std::filesystem::path& input
   const auto pace = std::chrono::milliseconds{3000} / std::max<std::size_t>(lines.size(), 1);
   int input = 0;
   for (const auto& line : lines) {
+    tally.on_line(line);
     if (reporter.on_line(0, run, line) == integ::libfuzzer_line_kind::status && line.find("NEW") != std::string::npos) {
       std::ofstream(inputs / ("replayed-input-" + std::to_string(input++))) << line;
     }
@@ -208,21 +232,43 @@ int main(int argc, char** argv) try {
   integ::file_watcher watcher({{inputs, integ::watched_directory::inputs},
                                {crashes, integ::watched_directory::crashes},
                                {crashdumps, integ::watched_directory::crashdumps}});
+  agent_tally tally;
   integ::emit_to sink{sender};
-  std::jthread watching([&] { watcher.run([&](const integ::file_event& e) { integ::send_file_event(sink, e); }); });
+  std::jthread watching([&] {
+    watcher.run([&](const integ::file_event& e) {
+      tally.on_file(e);
+      integ::send_file_event(sink, e);
+    });
+  });
 
   // libFuzzer's status lines become runtime_stats: zeros now, then at most one a second.
   integ::libfuzzer_reporter reporter{integ::emit_to{sender}};
   reporter.start();
 
-  agent_tally tally;
+  // What the live line shows; called from its thread, so it reads only thread-safe state.
+  auto live_sample = [&] {
+    const auto totals = reporter.current();
+    demo::live_sample s;
+    s.execs = *totals.count;
+    s.execs_sec = static_cast<std::uint64_t>(*totals.execs_sec);
+    s.cov = tally.cov.load();
+    s.corpus = tally.corpus_files.load();
+    s.crashes = tally.crash_files.load();
+    s.instance_accepted = sender.instance_statistics().accepted;
+    if (const auto central = sender.central_statistics()) s.central_accepted = central->accepted;
+    return s;
+  };
+
   if (!fuzz_target.empty()) {
-    std::printf("  fuzzing %s with %u workers for %u s\n\n", fuzz_target.c_str(), args.workers, args.seconds);
+    std::printf("  fuzzing %s with %u workers for %u s\n%s\n", fuzz_target.c_str(), args.workers, args.seconds,
+                demo::live_line_legend);
+    demo::live_line live{live_sample};
     std::map<std::uint64_t, integ::process_monitor> monitors;
     demo::libfuzzer_workers workers{
         {.fuzz_target = fuzz_target, .inputs = inputs, .crashes = crashes, .workers = args.workers,
          .duration = std::chrono::seconds{args.seconds}},
         {.on_line = [&](std::uint64_t worker, const cat::run_id& run, std::string_view line) {
+           tally.on_line(line);
            reporter.on_line(worker, run, line);
          },
          .on_start = [&](std::uint64_t worker, unsigned run, pid_t pid) {
@@ -247,7 +293,9 @@ int main(int argc, char** argv) try {
     std::printf("\n  NOTE: clang++ with libFuzzer (-fsanitize=fuzzer) was not found when this demo was built,\n"
                 "  so it replays stderr captured from a real libFuzzer run instead of fuzzing.\n"
                 "  Install clang and libclang-rt-14-dev (tools/setup.sh --full) and rebuild to fuzz for real.\n\n");
-    replay(ONEFUZZ_DEMO_REPLAY_LOG, inputs, crashes, reporter);
+    std::printf("%s\n", demo::live_line_legend);
+    demo::live_line live{live_sample};
+    replay(ONEFUZZ_DEMO_REPLAY_LOG, inputs, crashes, reporter, tally);
     tally.runs = 1;
     tally.crashes = 1;
   }

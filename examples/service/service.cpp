@@ -4,7 +4,7 @@
 // transition the state machine does not allow is a bug and stops the example.
 //
 //   onefuzz-service-example [--local]
-#include "demo_report.hpp"
+#include "example_report.hpp"
 
 #include <onefuzz/telemetry/catalog.hpp>
 #include <onefuzz/telemetry/catalog/reviews.hpp>  // the catalog's pins, which strict mode requires
@@ -19,6 +19,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -190,7 +191,15 @@ class service {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  bool local = argc > 1 && std::string_view{argv[1]} == "--local";
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line-buffered even into a pipe
+  bool local = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view{argv[i]} != "--local") {
+      std::fprintf(stderr, "usage: onefuzz-service-example [--local]\n");
+      return 2;
+    }
+    local = true;
+  }
   local = local || !demo::environment_has_destination();
   std::unique_ptr<tel::testing::ingestion_server> server;
   tel::transport::sender_options options;
@@ -292,8 +301,9 @@ int main(int argc, char** argv) try {
     }
   }
   std::printf("\n");
+  const bool delivered = demo::print_failures(sender);  // each failed destination and its cause
   const bool balanced = demo::print_counters(sender);
-  return checks.report() && balanced ? 0 : 1;
+  return checks.report() && delivered && balanced ? 0 : 1;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "onefuzz-service-example: %s\n", e.what());
   return 1;

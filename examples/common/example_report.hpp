@@ -1,6 +1,7 @@
-// What the examples print at the end: the items each instance received, side by side, and
-// one JSON line of counters per destination. Shared by examples/agent, afl and service.
-// Example code, not part of the library.
+// What the examples (agent, afl, service) print at the end: the items each instance
+// received, side by side; the cause of each destination's failure; and one JSON line of
+// counters per destination. One header, so every example reports the same way. Example
+// code, not part of the library.
 #pragma once
 
 #include <onefuzz/telemetry/event.hpp>
