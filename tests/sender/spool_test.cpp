@@ -152,9 +152,14 @@ TEST_CASE("damaged, partial and expired spool files are skipped and counted") {
   }
   const fs::path folder = only_folder(spool.path, "instance-");
   REQUIRE(spool_files(folder).size() == 1);
+  // Written as the spool writes its own files: 0600. (A file open to others would be left
+  // alone as not ours: spool_security_test.cpp.)
   const auto write = [&](const std::string& name, const std::string& text) {
-    std::ofstream out{folder / name, std::ios::binary};
-    out << text;
+    {
+      std::ofstream out{folder / name, std::ios::binary};
+      out << text;
+    }
+    fs::permissions(folder / name, fs::perms::owner_read | fs::perms::owner_write);
   };
   write("00000000000000000001-00000001.ndjson", "garbage\n{}");
   write("00000000000000000002-00000001.ndjson", "onefuzz-spool 1 3 0\n{\"a\":1}\n{\"b\":");  // cut short
@@ -211,6 +216,38 @@ TEST_CASE("spool files parse only when complete") {
   CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 0 5\n", batch) == spool_read_error::bad_header);
   CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 x 5\n{}", batch) == spool_read_error::bad_header);
   CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 2 5\n{\"a\":1}", batch) == spool_read_error::truncated);
-  CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 1 5\n{\"a\":", batch) == spool_read_error::truncated);
+  CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 1 5\n{\"a\":", batch) == spool_read_error::bad_item);
   CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 1 5\n\n", batch) == spool_read_error::truncated);
+  // More lines than announced.
+  CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 1 5\n{}\n{}", batch) == spool_read_error::truncated);
+  CHECK(batch.items() == 0);  // nothing half-read is left for a caller to send
+}
+
+TEST_CASE("every spool line must be exactly one complete JSON object") {
+  using tel::transport::spool_read_error;
+  tel::transport::detail::batch batch;
+  const auto parse = [&](const std::string& body) {
+    return tel::transport::parse_spool_file("onefuzz-spool 1 1 5\n" + body, batch);
+  };
+  CHECK_FALSE(parse(R"({"a":{"b":[1,2]},"c":"d"})").has_value());
+  CHECK(batch.item(0) == R"({"a":{"b":[1,2]},"c":"d"})");
+  // Cut just after an inner '}': it starts with '{' and ends with '}', but is not complete.
+  CHECK(parse(R"({"a":{"b":1})") == spool_read_error::bad_item);
+  CHECK(parse(R"({"a":{"b":1}}})") == spool_read_error::bad_item);  // one '}' too many
+  CHECK(parse(R"({"a":1}{"b":2})") == spool_read_error::bad_item);  // two objects on a line
+  CHECK(parse(R"([{"a":1}])") == spool_read_error::bad_item);       // not an object
+  CHECK(parse(R"({"a":1,})") == spool_read_error::bad_item);        // trailing comma
+  CHECK(parse(R"({"a":1} )") == spool_read_error::bad_item);        // text after the object
+  CHECK(parse(R"({"a":1 /* c */})") == spool_read_error::bad_item);  // comment
+  CHECK(parse("{\"a\":\"\xff\"}") == spool_read_error::bad_item);  // invalid UTF-8
+  CHECK(parse("{\"a\":\"x\ty\"}") == spool_read_error::bad_item);  // raw control character
+  CHECK(batch.items() == 0);
+  // Headers: an absurd count (more items than the largest file could hold) or a sign.
+  CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 99999999999 5\n{}", batch) == spool_read_error::bad_header);
+  CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 +1 5\n{}", batch) == spool_read_error::bad_header);
+  CHECK(tel::transport::parse_spool_file("onefuzz-spool 2 1 5\n{}", batch) == spool_read_error::bad_header);
+  // An oldest time system_clock cannot hold (past 2262, or before 1970) would overflow.
+  CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 1 9223372036855\n{}", batch) == spool_read_error::bad_header);
+  CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 1 -1\n{}", batch) == spool_read_error::bad_header);
+  CHECK_FALSE(tel::transport::parse_spool_file("onefuzz-spool 1 1 9223372036854\n{}", batch).has_value());
 }

@@ -1,24 +1,28 @@
-// Defines spool: a directory of batches that could not be sent (retries exhausted, backlog
-// full, shutdown deadline), kept for a later success or the next start of the process.
+// Defines spool: a private folder of batches that could not be sent yet, kept for a later
+// success or the next start of the process. docs/spool.md describes the format, what is
+// refused on a shared machine, and how each damaged or planted file is counted.
 #pragma once
 
 #include <onefuzz/telemetry/transport/detail/batch.hpp>
+#include <onefuzz/telemetry/transport/detail/spool_files.hpp>
+#include <onefuzz/telemetry/transport/detail/spool_format.hpp>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace onefuzz::telemetry::transport {
@@ -41,211 +45,287 @@ struct spool_entry {
 };
 
 // Why a spool file could not be read.
-enum class spool_read_error { unreadable, bad_header, truncated };
+enum class spool_read_error {
+  unreadable,  // gone, or an I/O error
+  bad_header,  // no valid header line, or one that no longer matches the listing
+  truncated,   // fewer or more lines than the header announced, or an empty line
+  bad_item,    // a line that is not exactly one complete JSON object
+  not_ours,    // not the process's own private regular file (a link, a FIFO, another owner)
+};
 
-namespace detail {
+// What scan() found in the folder. The sender counts `corrupt_items` as restored and as
+// dropped (spool_corrupt), so the accounting identity shows the loss.
+struct spool_scan {
+  std::vector<spool_entry> entries;  // readable files, oldest first
+  std::size_t corrupt_files = 0;     // our own files that could not be read whole: removed
+  std::uint64_t corrupt_items = 0;   // the items their headers announced
+  std::uint64_t corrupt_bytes = 0;   // the size of those whose header was unreadable (items unknown)
+  std::size_t rejected_files = 0;    // not our own private regular files: left alone, never read
+  // For diagnostics (the folder and a reason; never a file's name or contents): why the
+  // first file was rejected, and why the folder could not be listed at all.
+  std::string rejected_reason;
+  std::string listing_error;
+};
 
-inline constexpr std::string_view spool_magic = "onefuzz-spool 1 ";
-
-// Parses "onefuzz-spool 1 <items> <oldest unix ms>\n"; returns the header length or 0.
-inline std::size_t parse_spool_header(std::string_view text, std::size_t& items, std::int64_t& oldest_ms) {
-  if (!text.starts_with(spool_magic)) return 0;
-  const auto end = text.find('\n');
-  if (end == std::string_view::npos || end > 64) return 0;
-  std::string_view fields = text.substr(spool_magic.size(), end - spool_magic.size());
-  const auto space = fields.find(' ');
-  if (space == std::string_view::npos) return 0;
-  const auto items_text = fields.substr(0, space);
-  const auto time_text = fields.substr(space + 1);
-  auto [items_end, items_error] = std::from_chars(items_text.data(), items_text.data() + items_text.size(), items);
-  auto [time_end, time_error] = std::from_chars(time_text.data(), time_text.data() + time_text.size(), oldest_ms);
-  if (items_error != std::errc{} || items_end != items_text.data() + items_text.size() || items == 0) return 0;
-  if (time_error != std::errc{} || time_end != time_text.data() + time_text.size()) return 0;
-  return end + 1;
-}
-
-}  // namespace detail
-
-// Reads a spool file's text into `out` (one item per line). Validates the header and that
-// the body holds exactly the announced number of items, so a file cut short by a crash is
-// recognised and never half-sent. Never throws for bad content.
+// Reads a spool file's text into `out` (one item per line). Validates the header, that every
+// line is exactly one complete JSON object, and that there are as many as announced, so a
+// file cut short by a crash is recognised and never half-sent. Never throws for bad content.
 inline std::optional<spool_read_error> parse_spool_file(std::string_view text, detail::batch& out,
                                                         std::chrono::system_clock::time_point* oldest = nullptr) {
-  std::size_t items = 0;
-  std::int64_t oldest_ms = 0;
-  const std::size_t header = detail::parse_spool_header(text, items, oldest_ms);
-  if (header == 0) return spool_read_error::bad_header;
-  std::string_view body = text.substr(header);
   out.clear();
+  const auto header = detail::parse_spool_header(text);
+  if (!header) return spool_read_error::bad_header;
+  std::string_view body = text.substr(header->length);
+  detail::spool_line_validator validator;
   std::size_t found = 0;
   while (!body.empty()) {
     const auto newline = body.find('\n');
     const std::string_view line = body.substr(0, newline);
-    if (line.empty() || line.front() != '{' || line.back() != '}') return spool_read_error::truncated;
+    if (line.empty() || ++found > header->items) {
+      out.clear();
+      return spool_read_error::truncated;
+    }
+    if (!validator.is_complete_object(line)) {
+      out.clear();
+      return spool_read_error::bad_item;
+    }
     out.begin_item();
     out.body().append(line);
-    ++found;
     if (newline == std::string_view::npos) break;
     body.remove_prefix(newline + 1);
   }
-  if (found != items) return spool_read_error::truncated;
-  if (oldest) *oldest = std::chrono::system_clock::time_point{std::chrono::milliseconds{oldest_ms}};
+  if (found != header->items) {
+    out.clear();
+    return spool_read_error::truncated;
+  }
+  if (oldest) *oldest = std::chrono::system_clock::time_point{std::chrono::milliseconds{header->oldest_ms}};
   return std::nullopt;
 }
 
-// A destination's spool directory. Files are written to a temporary name and renamed, so a
-// reader never sees a partial file under a final name; the directory is 0700 and files 0600
-// because they hold the payloads (the central spool holds central payloads only: it is fed
-// by the central destination alone). Not thread-safe: one destination thread uses it.
+// A destination's spool folder. It is created 0700 and used only when it is a directory of
+// the effective user with no group or other permission bits, reached without a symbolic
+// link as its last component; every file operation is relative to the descriptor opened
+// then, so a path swapped later cannot redirect it. Only the user's own regular files with
+// no group or other bits are read; anything else is left alone and counted as rejected.
+// Files are written to a temporary name, synced and renamed, and the rename is synced, so a
+// reader never sees a partial file under a final name and a stored batch survives a crash.
+// Not thread-safe: one destination thread uses it.
 class spool {
  public:
-  // Creates the directory (0700) if needed. Throws std::filesystem::filesystem_error when
-  // it cannot be created.
+  // Creates the folder (0700) if needed and opens it. Throws
+  // std::filesystem::filesystem_error, naming the folder (a hash of the key, never the key)
+  // and the reason, when it cannot be created or opened, or is refused: a symbolic link, not
+  // a directory, another user's, or open to group or others (an existing folder is never
+  // chmod-ed). Nothing else but std::bad_alloc.
   explicit spool(spool_options options) : options_(std::move(options)) {
-    std::filesystem::create_directories(options_.directory);
-    ::chmod(options_.directory.c_str(), 0700);
+    auto opened = detail::open_private_folder(options_.directory);
+    if (!opened.folder) {
+      throw std::filesystem::filesystem_error(opened.problem, options_.directory,
+                                              std::error_code(opened.error_number, std::generic_category()));
+    }
+    folder_ = std::move(opened.folder);
   }
 
   [[nodiscard]] const spool_options& options() const noexcept { return options_; }
 
-  // The valid files, oldest first, after removing temporary leftovers. Files that do not
-  // parse are removed and counted in `corrupt`.
-  std::vector<spool_entry> scan(std::size_t& corrupt) {
-    std::vector<spool_entry> entries;
-    std::error_code error;
-    for (const auto& file : std::filesystem::directory_iterator(options_.directory, error)) {
-      const auto& path = file.path();
-      if (path.extension() == ".tmp") {
-        std::filesystem::remove(path, error);  // a write interrupted by a crash
+  // Lists the readable files, oldest first. Removes leftovers of interrupted writes and our
+  // own damaged files (counting what they announced); leaves files that are not ours alone.
+  spool_scan scan() {
+    spool_scan result;
+    std::vector<std::string> names;
+    if (!list_names(names)) {
+      result.listing_error = last_error_;
+      return result;
+    }
+    std::string text;
+    detail::batch scratch;
+    for (const auto& name : names) {
+      if (name.ends_with(".tmp")) {
+        // A write interrupted by a crash; removed only when it is ours.
+        struct stat info {};
+        if (::fstatat(folder_.get(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (auto reason = detail::not_private_reason(info, false); !reason.empty()) {
+          reject(result, reason);
+        } else {
+          (void)::unlinkat(folder_.get(), name.c_str(), 0);
+        }
         continue;
       }
-      if (path.extension() != ".ndjson") continue;
-      std::string text;
-      detail::batch scratch;
-      spool_entry entry{.path = path, .items = 0, .bytes = 0, .oldest = {}};
-      if (!read_file(path, text) || parse_spool_file(text, scratch, &entry.oldest)) {
-        ++corrupt;
-        std::filesystem::remove(path, error);
+      if (!name.ends_with(".ndjson")) continue;
+      auto opened = detail::open_own_file(folder_.get(), name.c_str());
+      if (!opened.refused.empty()) {
+        reject(result, opened.refused);
+        continue;
+      }
+      const auto size = static_cast<std::uint64_t>(opened.info.st_size);
+      if (!opened.file) {
+        if (opened.error_number == ENOENT) continue;  // vanished since listed
+        // Our own file, but it cannot be opened (mode 0200, an I/O error): its items are unknown.
+        ++result.corrupt_files;
+        result.corrupt_bytes += size;
+        (void)::unlinkat(folder_.get(), name.c_str(), 0);
+        continue;
+      }
+      // Too large to be ours: only its header is read, to count what it announced.
+      const auto limit = size > detail::spool_max_file_bytes ? detail::spool_max_header_bytes : size + 1;
+      spool_entry entry{.path = options_.directory / name, .items = 0, .bytes = size, .oldest = {}};
+      const bool read = detail::read_up_to(opened.file.get(), text, limit);
+      opened.file.reset();
+      const auto error = !read || size > detail::spool_max_file_bytes ? spool_read_error::unreadable
+                                                                        : parse_spool_file(text, scratch, &entry.oldest);
+      if (error) {
+        ++result.corrupt_files;
+        if (const auto header = detail::parse_spool_header(text)) {
+          result.corrupt_items += header->items;
+        } else {
+          result.corrupt_bytes += size;
+        }
+        (void)::unlinkat(folder_.get(), name.c_str(), 0);
         continue;
       }
       entry.items = scratch.items();
       entry.bytes = text.size();
-      entries.push_back(std::move(entry));
+      result.entries.push_back(std::move(entry));
     }
-    std::sort(entries.begin(), entries.end(),
+    if (result.corrupt_files > 0) (void)detail::sync_folder(folder_.get());
+    std::sort(result.entries.begin(), result.entries.end(),
               [](const spool_entry& a, const spool_entry& b) { return a.path.filename() < b.path.filename(); });
-    return entries;
+    return result;
   }
 
-  // Writes the batch as one file; returns its entry, or nothing when the write failed
-  // (last_error() then says why).
-  std::optional<spool_entry> store(const detail::batch& batch, std::chrono::system_clock::time_point oldest) {
-    const auto oldest_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(oldest.time_since_epoch()).count();
-    std::string header{detail::spool_magic};
-    header += std::to_string(batch.items());
-    header += ' ';
-    header += std::to_string(oldest_ms);
-    header += '\n';
+  // The former interface: the valid files, with the damaged ones counted in `corrupt`.
+  // Kept until the sender uses scan() and its item counts; remove then.
+  std::vector<spool_entry> scan(std::size_t& corrupt) {
+    auto result = scan();
+    corrupt += result.corrupt_files;
+    return std::move(result.entries);
+  }
 
+  // Writes the batch as one durable file; returns its entry, or nothing when the write
+  // failed (last_error() then says why, and nothing was left behind).
+  std::optional<spool_entry> store(const detail::batch& batch, std::chrono::system_clock::time_point oldest) {
     const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    char name[64];
-    // Zero-padded so that names sort by time; the sequence number breaks ties.
-    const int length = std::snprintf(name, sizeof name, "%020lld-%08llu", static_cast<long long>(now_ns),
-                                     static_cast<unsigned long long>(++sequence_));
+    char name[80];
+    // Zero-padded so that names sort by time; the process id and a sequence number keep
+    // two writers of one folder apart.
+    const int length = std::snprintf(name, sizeof name, "%020lld-%010ld-%08llu", static_cast<long long>(now_ns),
+                                     static_cast<long>(::getpid()), static_cast<unsigned long long>(++sequence_));
     const std::string stem(name, static_cast<std::size_t>(std::max(length, 0)));
-    const auto final_path = options_.directory / (stem + ".ndjson");
-    const auto temporary = options_.directory / (stem + ".tmp");
+    return write(stem + ".ndjson", batch, to_unix_ms(oldest), oldest);
+  }
 
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      set_last_error("cannot create a file in", errno);
+  // Rewrites a listed file with the items of it that are still to be sent (after a partial
+  // answer), under the same name: the new file is complete and durable before it replaces
+  // the old one, so a crash leaves one or the other, never neither. The oldest-item time is
+  // kept. An empty `remaining` removes the file. Returns the updated entry, or nothing when
+  // the write failed: then the old file is still in place, except when only the final
+  // folder sync failed (last_error() says which), and the caller should treat it as gone.
+  std::optional<spool_entry> replace(const spool_entry& entry, const detail::batch& remaining) {
+    if (remaining.empty()) {
+      if (!remove(entry)) return std::nullopt;
+      return spool_entry{.path = entry.path, .items = 0, .bytes = 0, .oldest = entry.oldest};
+    }
+    return write(entry.path.filename().string(), remaining, to_unix_ms(entry.oldest), entry.oldest);
+  }
+
+  // Loads a listed file into `out`; an error when it vanished, is no longer our own private
+  // file, no longer parses, or no longer holds the items it was listed with.
+  std::optional<spool_read_error> load(const spool_entry& entry, detail::batch& out) {
+    out.clear();
+    auto opened = detail::open_own_file(folder_.get(), entry.path.filename().c_str());
+    if (!opened.refused.empty()) return spool_read_error::not_ours;
+    if (!opened.file) return spool_read_error::unreadable;
+    if (static_cast<std::uint64_t>(opened.info.st_size) > detail::spool_max_file_bytes) return spool_read_error::truncated;
+    std::string text;
+    if (!detail::read_up_to(opened.file.get(), text, detail::spool_max_file_bytes + 1)) return spool_read_error::unreadable;
+    if (auto error = parse_spool_file(text, out)) return error;
+    if (out.items() != entry.items) {
+      out.clear();
+      return spool_read_error::bad_header;
+    }
+    return std::nullopt;
+  }
+
+  // Removes a listed file, durably. False when it could not be removed (last_error() says
+  // why): it will be listed again at the next start, and its items sent again.
+  bool remove(const spool_entry& entry) {
+    if (::unlinkat(folder_.get(), entry.path.filename().c_str(), 0) != 0 && errno != ENOENT) {
+      set_last_error("cannot remove a file in", errno);
+      return false;
+    }
+    if (!detail::sync_folder(folder_.get())) {
+      set_last_error("cannot sync the folder", errno);
+      return false;
+    }
+    return true;
+  }
+
+  // Why the last store(), replace() or remove() failed: what was done, the folder and the
+  // system's reason ("cannot create a file in /var/spool/x/instance-0123...: Permission
+  // denied"). The folder's name is a hash of the key, never the key.
+  [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
+
+ private:
+  static std::int64_t to_unix_ms(std::chrono::system_clock::time_point time) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  }
+
+  std::optional<spool_entry> write(const std::string& final_name, const detail::batch& batch, std::int64_t oldest_ms,
+                                   std::chrono::system_clock::time_point oldest) {
+    const std::string header = detail::format_spool_header(batch.items(), oldest_ms);
+    if (batch.empty() || header.size() + batch.bytes() > detail::spool_max_file_bytes) {
+      last_error_ = "a batch of " + std::to_string(batch.bytes()) + " bytes does not fit the spool's file limit in " +
+                    options_.directory.string();
       return std::nullopt;
     }
-    const bool written = write_all(fd, header) && write_all(fd, batch.view()) && ::fsync(fd) == 0;
-    const int write_errno = errno;
-    ::close(fd);
-    std::error_code error;
-    if (!written) {
-      set_last_error("cannot write a file in", write_errno);
-      std::filesystem::remove(temporary, error);
+    const std::string temporary = final_name.substr(0, final_name.rfind('.')) + ".tmp";
+    const char* step = "";
+    if (const int error = detail::write_durably(folder_.get(), temporary, final_name, header, batch.view(), step)) {
+      set_last_error(step, error);
       return std::nullopt;
     }
-    std::filesystem::rename(temporary, final_path, error);
-    if (error) {
-      set_last_error("cannot rename a file in", error.value());
-      std::filesystem::remove(temporary, error);
-      return std::nullopt;
-    }
-    return spool_entry{.path = final_path,
+    return spool_entry{.path = options_.directory / final_name,
                        .items = batch.items(),
                        .bytes = header.size() + batch.bytes(),
                        .oldest = oldest};
   }
 
-  // Loads a listed file into `out`; an error when it vanished or no longer parses.
-  std::optional<spool_read_error> load(const spool_entry& entry, detail::batch& out) {
-    std::string text;
-    if (!read_file(entry.path, text)) return spool_read_error::unreadable;
-    return parse_spool_file(text, out);
+  // The folder's entry names, through a duplicate of its descriptor (closedir closes that).
+  bool list_names(std::vector<std::string>& names) {
+    const int duplicate = ::fcntl(folder_.get(), F_DUPFD_CLOEXEC, 0);
+    DIR* listing = duplicate >= 0 ? ::fdopendir(duplicate) : nullptr;
+    if (listing == nullptr) {
+      set_last_error("cannot list", errno);
+      if (duplicate >= 0) ::close(duplicate);
+      return false;
+    }
+    ::rewinddir(listing);  // the duplicate shares the offset of earlier listings
+    while (const dirent* item = ::readdir(listing)) {
+      const std::string_view name{item->d_name};
+      if (name != "." && name != "..") names.emplace_back(name);
+    }
+    ::closedir(listing);
+    return true;
   }
 
-  void remove(const spool_entry& entry) {
-    std::error_code error;
-    std::filesystem::remove(entry.path, error);
+  void reject(spool_scan& result, const std::string& reason) {
+    if (result.rejected_files++ == 0) {
+      result.rejected_reason = "a file in " + options_.directory.string() + " was left alone and not sent: " + reason;
+    }
   }
 
-  // Why the last store() failed: what was done, the directory and the system's reason
-  // ("cannot create a file in /var/spool/x/instance-0123...: Permission denied"). The
-  // directory's name is a hash of the key, never the key.
-  [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
-
- private:
   void set_last_error(std::string_view what, int error_number) {
     last_error_.assign(what);
     last_error_ += ' ';
     last_error_ += options_.directory.string();
     last_error_ += ": ";
-    last_error_ += std::generic_category().message(error_number);
-  }
-
-  static bool write_all(int fd, std::string_view text) {
-    while (!text.empty()) {
-      const ssize_t n = ::write(fd, text.data(), text.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      text.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  static bool read_file(const std::filesystem::path& path, std::string& out) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    out.clear();
-    char buffer[65536];
-    for (;;) {
-      const ssize_t n = ::read(fd, buffer, sizeof buffer);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        ::close(fd);
-        return false;
-      }
-      if (n == 0) break;
-      out.append(buffer, static_cast<std::size_t>(n));
-      // A spool file is one batch (at most a few MiB); anything far larger is not ours.
-      if (out.size() > 64ull * 1024 * 1024) {
-        ::close(fd);
-        return false;
-      }
-    }
-    ::close(fd);
-    return true;
+    last_error_ += detail::errno_text(error_number);
   }
 
   spool_options options_;
+  detail::unique_fd folder_;
   std::uint64_t sequence_ = 0;
   std::string last_error_;
 };
