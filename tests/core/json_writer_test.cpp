@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -126,6 +127,40 @@ TEST_CASE("numbers are formatted like Rust's Display, the original's to_string")
   CHECK(display(-std::numeric_limits<double>::infinity()) == "-inf");
   CHECK(display(std::numeric_limits<double>::max()).size() == 309);
   CHECK(display(std::numeric_limits<double>::denorm_min()).size() == 326);
+  // The hard cases (ties, 2^53 and more, a table of Rust's own outputs) are in
+  // float_exactness_test.cpp.
+}
+
+template <class T>
+std::string integer_text(T value) {
+  char buffer[tel::json::max_number_size];
+  return {buffer, tel::json::format_integer(buffer, value)};
+}
+
+TEST_CASE("integers are written in plain decimal at every digit count") {
+  CHECK(integer_text(0) == "0");
+  CHECK(integer_text(7u) == "7");
+  CHECK(integer_text(10) == "10");
+  CHECK(integer_text(99) == "99");
+  CHECK(integer_text(100) == "100");
+  CHECK(integer_text(-1) == "-1");
+  CHECK(integer_text(-10) == "-10");
+  CHECK(integer_text(std::int8_t{-128}) == "-128");
+  CHECK(integer_text(std::int16_t{-32768}) == "-32768");
+  CHECK(integer_text(std::numeric_limits<std::int64_t>::min()) == "-9223372036854775808");
+  CHECK(integer_text(std::numeric_limits<std::uint64_t>::max()) == "18446744073709551615");
+  // 9, 10, 99, 100, ... 10^19: each side of every change in the number of digits.
+  std::uint64_t power = 1;
+  std::string nines;
+  std::string power_text = "1";
+  for (int digits = 1; digits <= 19; ++digits) {
+    power *= 10;
+    nines += '9';
+    power_text += '0';
+    INFO(digits);
+    CHECK(integer_text(power - 1) == nines);
+    CHECK(integer_text(power) == power_text);
+  }
 }
 
 TEST_CASE("typed numbers are valid JSON numbers that read back exactly") {
