@@ -7,8 +7,9 @@
 //    character past the limit); the report counts what the model counts; the writer
 //    leaves the buffer's earlier content alone; writing the repaired value again gives the
 //    same bytes and a clean report (the repair is a fixed point);
-//  - doubles and floats: format_display is byte for byte std::to_chars in fixed notation
-//    (its fast path claims this) and reads back as the same value; format_json_number is a
+//  - doubles and floats: format_display is byte for byte Rust's Display, as the slow
+//    reference in rust_display_reference.hpp computes it, and reads back as the same
+//    value; format_json_number is a
 //    JSON number that reads back; neither goes past max_number_size;
 //  - integers: format_integer is std::to_chars, within the room the serializer reserves
 //    for that type (digits10 + 2);
@@ -21,6 +22,7 @@
 // reports a write one byte past it.
 #include "fuzz_support.hpp"
 #include "utf8_reference.hpp"
+#include "../support/rust_display_reference.hpp"
 
 #include <onefuzz/telemetry/envelope.hpp>
 #include <onefuzz/telemetry/json.hpp>
@@ -112,11 +114,9 @@ void check_floating(T value) {
     FUZZ_CHECK(display == (value > 0 ? "inf" : "-inf"), "infinity not written as Rust's inf");
     return;
   }
-  char reference[1024];
-  const auto ref_end = std::to_chars(reference, reference + sizeof reference, value, std::chars_format::fixed).ptr;
-  FUZZ_CHECK(display == std::string_view(reference, static_cast<std::size_t>(ref_end - reference)),
-             "format_display differs from to_chars(fixed): " + std::string(display) + " vs " +
-                 std::string(reference, ref_end));
+  const std::string reference = rust_display_reference(value);
+  FUZZ_CHECK(display == reference,
+             "format_display differs from Rust's Display: " + std::string(display) + " vs " + reference);
   T back{};
   const auto read = std::from_chars(display.data(), display.data() + display.size(), back);
   FUZZ_CHECK(read.ec == std::errc{} && read.ptr == display.data() + display.size(), "display does not read back");
