@@ -1,15 +1,13 @@
 // The machine-id chain (cache file, IMDS vmId, OS machine id, random GUID; then cached)
-// with temporary files and a loopback IMDS built on Boost.Beast, and the agent's ids from
+// with temporary files and a loopback IMDS (tests/support/fake_imds.hpp), and the agent's ids from
 // ONEFUZZ_* variables through an injected getenv.
+#include "fake_imds.hpp"
 #include "test_support.hpp"
 
 #include <onefuzz/telemetry/integrations/agent_environment.hpp>
 #include <onefuzz/telemetry/integrations/imds.hpp>
 #include <onefuzz/telemetry/integrations/machine_id.hpp>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -23,94 +21,12 @@
 namespace cat = onefuzz::telemetry::catalog;
 namespace integ = onefuzz::telemetry::integrations;
 namespace http = boost::beast::http;
-using boost::asio::ip::tcp;
 using integ::machine_id_source;
 using namespace std::chrono_literals;
 
 namespace {
 
-// A loopback stand-in for IMDS: answers GET /metadata/instance/compute/<field> with the
-// scripted answer for <field>, and remembers each request's target and Metadata header.
-class fake_imds {
- public:
-  struct answer {
-    http::status status = http::status::ok;
-    std::string body;
-    bool hang = false;  // read the request, never answer (as a dead endpoint would)
-  };
-
-  fake_imds() : acceptor_(io_, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)) {
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~fake_imds() {
-    stopping_ = true;
-    boost::system::error_code ignored;
-    // Wake accept() with a connection of our own, then close.
-    tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ignored);
-    thread_.join();
-  }
-
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
-
-  void set(const std::string& field, answer a) {
-    std::lock_guard lock(mutex_);
-    answers_[field] = std::move(a);
-  }
-
-  struct seen_request {
-    std::string target;
-    std::string metadata_header;
-  };
-  std::vector<seen_request> requests() const {
-    std::lock_guard lock(mutex_);
-    return requests_;
-  }
-
- private:
-  void serve() {
-    while (!stopping_) {
-      tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec || stopping_) return;
-      boost::beast::flat_buffer buffer;
-      http::request<http::string_body> request;
-      http::read(socket, buffer, request, ec);
-      if (ec) continue;
-      const std::string target{request.target()};
-      answer a{http::status::not_found, "", false};
-      {
-        std::lock_guard lock(mutex_);
-        requests_.push_back({target, std::string{request["Metadata"]}});
-        const auto prefix = std::string{"/metadata/instance/compute/"};
-        if (target.starts_with(prefix)) {
-          const auto field = target.substr(prefix.size(), target.find('?') - prefix.size());
-          if (auto it = answers_.find(field); it != answers_.end()) a = it->second;
-        }
-      }
-      if (a.hang) {
-        held_.push_back(std::move(socket));  // kept open until the server goes away
-        continue;
-      }
-      http::response<http::string_body> response{a.status, request.version()};
-      response.set(http::field::content_type, "text/plain");
-      response.body() = a.body;
-      response.prepare_payload();
-      http::write(socket, response, ec);
-      socket.shutdown(tcp::socket::shutdown_both, ec);
-    }
-  }
-
-  boost::asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
-  mutable std::mutex mutex_;
-  std::map<std::string, answer> answers_;
-  std::vector<seen_request> requests_;
-  std::vector<tcp::socket> held_;
-};
+using imds_support::fake_imds;
 
 constexpr const char* vm_id_text = "6c2d9b1e-3f41-4d0a-9a5e-0f1e2d3c4b5a";
 constexpr const char* os_id_text = "0123456789abcdef0123456789abcdef";  // /etc/machine-id's form
@@ -179,12 +95,12 @@ TEST_CASE("IMDS failing in each way falls through to the OS machine id, with a n
     const char* note;
   };
   const std::vector<failure> failures = {
-      {"404", {http::status::not_found, "", false}, "HTTP 404"},
-      {"500", {http::status::internal_server_error, vm_id_text, false}, "HTTP 500"},
-      {"not a GUID", {http::status::ok, "not-a-guid", false}, "not a GUID"},
-      {"nil GUID", {http::status::ok, "00000000-0000-0000-0000-000000000000", false}, "nil"},
-      {"huge body", {http::status::ok, std::string(100000, 'a'), false}, "over 4 KB"},
-      {"no answer", {http::status::ok, "", true}, "failed"},
+      {"404", {.status = http::status::not_found, .body = ""}, "HTTP 404"},
+      {"500", {.status = http::status::internal_server_error, .body = vm_id_text}, "HTTP 500"},
+      {"not a GUID", {.status = http::status::ok, .body = "not-a-guid"}, "not a GUID"},
+      {"nil GUID", {.status = http::status::ok, .body = "00000000-0000-0000-0000-000000000000"}, "nil"},
+      {"huge body", {.status = http::status::ok, .body = std::string(100000, 'a')}, "over 4 KB"},
+      {"no answer", {.status = http::status::ok, .body = "", .hang = true}, "failed"},
   };
   for (const auto& f : failures) {
     INFO(f.what);

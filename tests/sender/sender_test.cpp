@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -564,4 +566,83 @@ TEST_CASE("a projection outside its grammar is sent as \"other\" and counted as 
     CHECK(full_labels.count("/home/secret_user/") == 2);
     CHECK(sender.shutdown(5s));
   }
+}
+
+// --- emit() allocates nothing --------------------------------------------------------------
+// Every operator new in this program goes through here, but only this test's emitting
+// thread counts, and only while the flag is set: the sender's own threads (serializing,
+// posting, reporting diagnostics) may allocate, emit() may not.
+namespace {
+thread_local bool counting_allocations = false;
+thread_local std::uint64_t allocations_on_this_thread = 0;
+}  // namespace
+
+// None of these is inlined: g++ would otherwise see malloc's result reach operator delete
+// (or operator new's reach free) at a call site and warn (-Wmismatched-new-delete).
+[[gnu::noinline]] void* operator new(std::size_t size) {
+  if (counting_allocations) ++allocations_on_this_thread;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc{};
+}
+[[gnu::noinline]] void* operator new[](std::size_t size) { return ::operator new(size); }
+[[gnu::noinline]] void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  if (counting_allocations) ++allocations_on_this_thread;
+  return std::malloc(size == 0 ? 1 : size);
+}
+[[gnu::noinline]] void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return ::operator new(size, tag);
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+// Heap allocations made by `f` on this thread.
+template <class F>
+std::uint64_t allocations_during(F&& f) {
+  allocations_on_this_thread = 0;
+  counting_allocations = true;
+  f();
+  counting_allocations = false;
+  return allocations_on_this_thread;
+}
+}  // namespace
+
+TEST_CASE("emit() of a catalog event allocates nothing once the sender runs, with default diagnostics") {
+  ingestion_server server;
+  auto options = options_for(server);
+  // The default diagnostics: records go to stderr, built on the sender's threads.
+  REQUIRE_FALSE(options.diagnostics.handler);
+  tel::transport::sender<cat::task_context> sender{options, context()};
+  // Warm up: the first batches, the buffer pools and the connections exist afterwards.
+  for (int i = 0; i < 100; ++i) REQUIRE(sender.emit(coverage(static_cast<std::uint64_t>(i))));
+  REQUIRE(sender.force_flush(10s));
+
+  constexpr int events = 2000;  // below the queue's 8192 slots: none is dropped
+  int queued = 0;
+  const auto while_running = allocations_during([&] {
+    for (int i = 0; i < events; ++i) queued += sender.emit(coverage(static_cast<std::uint64_t>(1000 + i))) ? 1 : 0;
+  });
+  CHECK(while_running == 0);
+  CHECK(queued == events);
+  REQUIRE(sender.force_flush(10s));
+  // coverage_data has a metric twin: two items per event and destination, all delivered.
+  const auto instance = sender.instance_statistics();
+  CHECK(instance.accepted == 2 * (100 + events));
+  CHECK(sender.central_statistics()->accepted == 2 * (100 + events));
+  check_accounting(instance);
+
+  // The drop path counts without allocating too (its `dropped` record is built later).
+  REQUIRE(sender.shutdown(5s));
+  bool refused = false;
+  const auto after_shutdown = allocations_during([&] { refused = !sender.emit(coverage(1)); });
+  CHECK(refused);
+  CHECK(after_shutdown == 0);
+  CHECK(sender.instance_statistics().dropped_by(drop_reason::after_shutdown) == 2);
+
+  // The counter is live: an allocation on this thread is seen.
+  int* probe = nullptr;
+  CHECK(allocations_during([&] { probe = new int(7); }) == 1);
+  delete probe;
 }

@@ -1,5 +1,6 @@
 // The libcurl client's guarantees (security policy, timeouts, cancellation, redirects,
 // headers, bounded responses) checked against the loopback ingestion server.
+#include "fake_imds.hpp"
 #include "ingestion_fixtures.hpp"
 
 #include "onefuzz/telemetry/testing/ingestion_server.hpp"
@@ -24,6 +25,8 @@ using onefuzz::telemetry::testing::ingestion_server;
 using onefuzz::telemetry::transport::http_client;
 using onefuzz::telemetry::transport::http_options;
 using onefuzz::telemetry::transport::http_response;
+using imds_support::fake_imds;
+namespace beast_http = boost::beast::http;
 
 TEST_CASE("http_options defaults are the documented ones", "[http_client]") {
   http_options const o;
@@ -140,14 +143,15 @@ TEST_CASE("a refused connection is a network error with a reason", "[http_client
   CHECK(r.body.empty());
 }
 
-TEST_CASE("a per-post timeout overrides the client's", "[http_client]") {
+TEST_CASE("total_timeout bounds a post to a server that never answers", "[http_client]") {
   ingestion_server server;
   server.script({fault::never_answer()});
-  http_client client({.total_timeout = 30s});
+  http_client client({.total_timeout = 250ms});
   auto const start = std::chrono::steady_clock::now();
-  auto const r = client.post(server.track_url(), "[]", {.timeout = 250ms});
+  auto const r = client.post(server.track_url(), "[]");
   auto const elapsed = std::chrono::steady_clock::now() - start;
   CHECK(r.status == 0);
+  CHECK(r.transport_code == 28);  // CURLE_OPERATION_TIMEDOUT
   // libcurl's timers have millisecond granularity and may fire a fraction early.
   CHECK(elapsed >= 240ms);
   CHECK(elapsed < 5s);
@@ -228,4 +232,90 @@ TEST_CASE("clients on several threads do not interfere", "[http_client]") {
   CHECK(failures == 0);
   CHECK(server.wait_for_accepted(fixtures::ikey, threads * posts, fixtures::deadline()));
   CHECK(server.accepted_count(fixtures::ikey) == threads * posts);
+}
+
+// --- get(): the bounded GET the metadata clients use ---------------------------------------
+
+TEST_CASE("get sends its headers and returns the answer", "[http_client][get]") {
+  fake_imds imds;
+  imds.set("vmId", {.body = "6c2d9b1e"});
+  http_client client;
+  auto const r = client.get(imds.base_url() + "/metadata/instance/compute/vmId?format=text",
+                            {.headers = {"Metadata: true"}});
+  CHECK(r.status == 200);
+  CHECK(r.body == "6c2d9b1e");
+  CHECK(r.content_type == "text/plain; charset=utf-8");
+  REQUIRE(imds.count() == 1);
+  CHECK(imds.requests()[0].method == "GET");
+  CHECK(imds.requests()[0].target == "/metadata/instance/compute/vmId?format=text");
+  CHECK(imds.requests()[0].metadata_header == "true");
+}
+
+TEST_CASE("get returns a redirect as it is, wherever it points", "[http_client][get]") {
+  fake_imds imds;
+  // A cleartext target off this machine: post() would refuse to follow it; get() does not follow.
+  imds.set({.status = beast_http::status::temporary_redirect, .body = "", .location = "http://10.9.8.7/elsewhere"});
+  http_client client;
+  auto const r = client.get(imds.base_url() + "/anything");
+  CHECK(r.status == 307);
+  CHECK(r.error.empty());
+  CHECK(imds.count() == 1);
+}
+
+TEST_CASE("get refuses an answer over max_body_bytes, and keeps one exactly at it", "[http_client][get]") {
+  fake_imds imds;
+  http_client client;
+  imds.set({.body = std::string(4097, 'a')});
+  auto const over = client.get(imds.base_url() + "/x", {.max_body_bytes = 4096});
+  CHECK(over.status == 0);
+  CHECK(over.transport_code == 42);  // the client's own policy (CURLE_ABORTED_BY_CALLBACK)
+  CHECK_THAT(over.error, Catch::Contains("over 4 KB"));
+  CHECK(over.body.empty());
+  imds.set({.body = std::string(4096, 'b')});
+  auto const at = client.get(imds.base_url() + "/x", {.max_body_bytes = 4096});
+  CHECK(at.status == 200);
+  CHECK(at.body == std::string(4096, 'b'));
+  // http_options::max_response_bytes caps a get too.
+  http_client small({.max_response_bytes = 100});
+  imds.set({.body = std::string(101, 'c')});
+  auto const capped = small.get(imds.base_url() + "/x", {.max_body_bytes = 1000});
+  CHECK(capped.status == 0);
+  CHECK_THAT(capped.error, Catch::Contains("max_response_bytes"));
+}
+
+TEST_CASE("a client used for get still follows a post's redirects", "[http_client][get]") {
+  fake_imds imds;
+  imds.set({.body = "{}"});
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
+  server.script({fault::redirect(307, "/v2/track")});
+  http_client client;
+  REQUIRE(client.get(imds.base_url() + "/x").status == 200);
+  auto const r = client.post(server.track_url(), fixtures::json_array({fixtures::event()}));
+  CHECK(r.status == 200);
+  CHECK(server.accepted_count(fixtures::ikey) == 1);
+}
+
+TEST_CASE("plain http to a link-local address only for a get that allows it", "[http_client][get]") {
+  namespace detail = onefuzz::telemetry::transport::detail;
+  CHECK(detail::is_link_local_host("169.254.169.254"));
+  CHECK(detail::is_link_local_host("[fe80::1]"));
+  CHECK(detail::is_link_local_host("[fe80::1%25eth0]"));
+  CHECK(detail::is_link_local_host("[febf::1]"));
+  CHECK_FALSE(detail::is_link_local_host("[fec0::1]"));
+  CHECK_FALSE(detail::is_link_local_host("169.255.0.1"));
+  CHECK_FALSE(detail::is_link_local_host("169.254.169.254.example.com"));
+  CHECK_FALSE(detail::is_link_local_host("metadata.azure.internal"));
+
+  // Each of these is refused before any connection is attempted (nothing leaves the machine).
+  http_client client({.connect_timeout = 200ms, .total_timeout = 200ms});
+  auto const post = client.post("http://169.254.169.254/metadata", "[]");
+  CHECK(post.status == 0);
+  CHECK_THAT(post.error, Catch::Contains("refusing plain http to non-loopback host '169.254.169.254'"));
+  auto const get = client.get("http://169.254.169.254/metadata");
+  CHECK_THAT(get.error, Catch::Contains("refusing plain http to non-loopback host"));
+  auto const elsewhere = client.get("http://10.9.8.7/metadata", {.allow_link_local_http = true});
+  CHECK_THAT(elsewhere.error, Catch::Contains("refusing plain http to non-loopback host '10.9.8.7'"));
+  // The exception does not outlive the get that asked for it.
+  auto const after = client.get("http://169.254.169.254/metadata");
+  CHECK_THAT(after.error, Catch::Contains("refusing plain http to non-loopback host"));
 }

@@ -1,12 +1,12 @@
 // The Entra ID token provider: managed_identity_token_provider against a loopback stand-in for
-// IMDS (Boost.Beast) that counts requests and answers on a script, with time passed in; and the
+// IMDS (tests/support/fake_imds.hpp) that counts requests and answers on a script, with time
+// passed in; and the
 // bearer_token_function adapter the sender takes. Nothing here contacts 169.254.169.254.
+#include "fake_imds.hpp"
+
 #include <onefuzz/telemetry/transport/managed_identity.hpp>
 #include <onefuzz/telemetry/transport/token_provider.hpp>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -21,102 +21,13 @@
 
 namespace tr = onefuzz::telemetry::transport;
 namespace http = boost::beast::http;
-using boost::asio::ip::tcp;
 using namespace std::chrono_literals;
 using time_point = std::chrono::system_clock::time_point;
 
 namespace {
 
-// A loopback IMDS: answers every request with the scripted answer and remembers each
-// request's method, target and Metadata header. One connection at a time, like the agent.
-class fake_imds {
- public:
-  struct answer {
-    http::status status = http::status::ok;
-    std::string body;
-    std::chrono::milliseconds delay{0};  // before answering
-    bool hang = false;                   // read the request, never answer
-  };
-  struct seen_request {
-    std::string method;
-    std::string target;
-    std::string metadata_header;
-    bool has_authorization = false;
-  };
-
-  fake_imds() : acceptor_(io_, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)) {
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~fake_imds() {
-    stopping_ = true;
-    boost::system::error_code ignored;
-    tcp::socket poke(io_);  // wakes accept()
-    poke.connect(acceptor_.local_endpoint(), ignored);
-    thread_.join();
-  }
-  fake_imds(const fake_imds&) = delete;
-  fake_imds& operator=(const fake_imds&) = delete;
-
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
-
-  void set(answer a) {
-    std::lock_guard lock(mutex_);
-    answer_ = std::move(a);
-  }
-  std::vector<seen_request> requests() const {
-    std::lock_guard lock(mutex_);
-    return requests_;
-  }
-  std::size_t count() const { return requests().size(); }
-
- private:
-  void serve() {
-    while (!stopping_) {
-      tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec || stopping_) return;
-      boost::beast::flat_buffer buffer;
-      http::request<http::string_body> request;
-      http::read(socket, buffer, request, ec);
-      if (ec) continue;
-      answer a;
-      {
-        std::lock_guard lock(mutex_);
-        requests_.push_back({std::string{request.method_string()}, std::string{request.target()},
-                             std::string{request["Metadata"]}, request.count(http::field::authorization) > 0});
-        a = answer_;
-      }
-      if (a.hang) {
-        held_.push_back(std::move(socket));  // open until the server goes away
-        continue;
-      }
-      if (a.delay.count() > 0) std::this_thread::sleep_for(a.delay);
-      http::response<http::string_body> response{a.status, request.version()};
-      response.set(http::field::content_type, "application/json; charset=utf-8");
-      response.body() = a.body;
-      response.prepare_payload();
-      http::write(socket, response, ec);
-      socket.shutdown(tcp::socket::shutdown_both, ec);
-    }
-  }
-
-  boost::asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
-  mutable std::mutex mutex_;
-  answer answer_;
-  std::vector<seen_request> requests_;
-  std::vector<tcp::socket> held_;
-};
-
-// A base URL where nothing listens: a port bound and then freed.
-std::string closed_port_url() {
-  boost::asio::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-  return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
-}
+using imds_support::closed_port_url;
+using imds_support::fake_imds;
 
 const time_point t0{std::chrono::seconds{1'750'000'000}};
 constexpr long long t0_seconds = 1'750'000'000;

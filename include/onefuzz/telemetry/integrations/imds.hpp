@@ -1,16 +1,15 @@
 // Defines the Azure Instance Metadata Service (IMDS) client the machine id needs: one GET
-// of a compute field, bounded in time and size, never through a proxy.
+// of a compute field (http_client::get), bounded in time and size, never through a proxy.
 #pragma once
 
 #include <onefuzz/telemetry/catalog/ids.hpp>
 #include <onefuzz/telemetry/integrations/detail/numbers.hpp>
 #include <onefuzz/telemetry/result.hpp>
-#include <onefuzz/telemetry/transport/detail/curl_handles.hpp>
-
-#include <curl/curl.h>
+#include <onefuzz/telemetry/transport/http_client.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -28,67 +27,41 @@ struct imds_options {
 
 namespace detail {
 
-struct imds_body {
-  std::string text;
-  bool too_large = false;
-};
-
 // IMDS answers for one field are tens of bytes; the cap keeps a wrong endpoint from
 // filling memory.
 inline constexpr std::size_t imds_max_body = 4096;
-
-inline std::size_t imds_on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* body = static_cast<imds_body*>(user);
-  const std::size_t bytes = size * count;
-  if (body->text.size() + bytes > imds_max_body) {
-    body->too_large = true;
-    return 0;  // aborts the transfer
-  }
-  body->text.append(data, bytes);
-  return bytes;
-}
 
 }  // namespace detail
 
 // GETs <base_url>/metadata/instance/compute/<field>?api-version=...&format=text with the
 // `Metadata: true` header IMDS requires. Returns the trimmed body of a 200 answer; any other
 // outcome (timeout, refused, other status, body over 4 KB) is an error saying which. No
-// proxy (IMDS must be reached directly), no redirects, no retries.
+// proxy (IMDS must be reached directly), no redirects, no retries; plain http only to a
+// loopback or link-local address (http_client's policy; IMDS is 169.254.169.254).
 inline parse_result<std::string> fetch_imds_compute_field(std::string_view field, const imds_options& options = {}) {
-  using transport::detail::easy_ptr;
-  using transport::detail::slist_ptr;
-  transport::detail::ensure_curl_global_init();
-  easy_ptr handle(curl_easy_init());
-  if (!handle) return parse_error{"imds: curl_easy_init failed"};
-  CURL* h = handle.get();
   const std::string url = options.base_url + "/metadata/instance/compute/" + std::string{field} +
                           "?api-version=" + options.api_version + "&format=text";
-  slist_ptr headers(curl_slist_append(nullptr, "Metadata: true"));
-  if (!headers) return parse_error{"imds: out of memory"};
-  detail::imds_body body;
-  char error_buffer[CURL_ERROR_SIZE] = {};
-  const long timeout_ms = static_cast<long>(options.timeout.count() > 0 ? options.timeout.count() : 1);
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &detail::imds_on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-  const CURLcode rc = curl_easy_perform(h);
-  if (body.too_large) return parse_error{"imds: the answer for '" + std::string{field} + "' is over 4 KB"};
-  if (rc != CURLE_OK) {
-    return parse_error{"imds: GET " + std::string{field} + " failed: " +
-                       (error_buffer[0] != '\0' ? std::string{error_buffer} : std::string{curl_easy_strerror(rc)})};
+  transport::http_response answer;
+  try {
+    // No proxy ("*" also overrides no_proxy in the environment), and plain http only to
+    // loopback or IMDS's link-local address.
+    transport::http_client client{transport::http_options{.connect_timeout = options.timeout,
+                                                          .total_timeout = options.timeout,
+                                                          .use_proxy_environment = false,
+                                                          .no_proxy = "*"}};
+    answer = client.get(url, {.headers = {"Metadata: true"},
+                              .max_body_bytes = detail::imds_max_body,
+                              .allow_link_local_http = true});
+  } catch (const std::exception& e) {
+    return parse_error{"imds: GET " + std::string{field} + " failed: " + e.what()};
   }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200) return parse_error{"imds: GET " + std::string{field} + " answered HTTP " + std::to_string(status)};
-  return std::string{detail::trim(body.text)};
+  if (answer.status == 0) {
+    return parse_error{"imds: GET " + std::string{field} + " failed: " + answer.error};
+  }
+  if (answer.status != 200) {
+    return parse_error{"imds: GET " + std::string{field} + " answered HTTP " + std::to_string(answer.status)};
+  }
+  return std::string{detail::trim(answer.body)};
 }
 
 // The VM's id (compute/vmId), the original's second machine-id source.

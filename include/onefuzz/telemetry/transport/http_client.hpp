@@ -1,11 +1,12 @@
-// A thin, blocking libcurl HTTP POST client for the ingestion endpoint: one reused
-// connection, verified TLS, bounded time, optional gzip, and no exceptions or curl types
-// leaking out of it.
+// A thin, blocking libcurl HTTP client: POSTs to the ingestion endpoint over one reused
+// connection (verified TLS, bounded time, optional gzip) and bounded GETs of small documents
+// (a metadata service's answers), with no exceptions or curl types leaking out of it.
 #pragma once
 
 #include "onefuzz/telemetry/transport/detail/gzip.hpp"
 #include "onefuzz/telemetry/transport/detail/curl_handles.hpp"
 #include "onefuzz/telemetry/transport/detail/loopback.hpp"
+#include "onefuzz/telemetry/transport/http_options.hpp"
 #include "onefuzz/telemetry/transport/retry_policy.hpp"
 
 #include <curl/curl.h>
@@ -22,60 +23,9 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace onefuzz::telemetry::transport {
-
-// Client-wide settings. Every field has a safe default, so `http_client{}` or
-// `http_client{{.total_timeout = 10s}}` are both complete configurations.
-struct http_options {
-  // Budget for DNS + TCP connect + TLS handshake of each connection.
-  std::chrono::milliseconds connect_timeout{5000};
-  // Budget for a whole post, redirects included; post() returns (status 0) once it is spent.
-  std::chrono::milliseconds total_timeout{30000};
-  // PEM file of CA certificates to trust instead of the system store (libcurl's default bundle
-  // and its default CA directory, e.g. /etc/ssl/certs, are then both unused); empty keeps
-  // libcurl's defaults. Peer and host verification stay on either way.
-  std::string ca_file{};
-  // The same, given in memory: PEM text of one or more CA certificates (CURLOPT_CAINFO_BLOB,
-  // libcurl >= 7.77, copied into libcurl, so the string need not outlive the client). When set
-  // it is trusted instead of ca_file and of the system store. Empty: not used. Verification
-  // stays on; text that is not PEM makes every https post fail (transport_code 77,
-  // CURLE_SSL_CACERT_BADFILE). Neither this nor ca_file applies to an https:// proxy's own
-  // certificate, which libcurl verifies against its default bundle.
-  std::string ca_pem{};
-  // Proxy for every post (CURLOPT_PROXY), as a URL: "http://127.0.0.1:3128",
-  // "http://user:password@proxy.corp:8080", "socks5h://...". A scheme-less "host:port" is an
-  // HTTP proxy. http:// targets are sent to an HTTP proxy in absolute form; https:// targets go
-  // through a CONNECT tunnel, so TLS (and its verification) is still end to end with the
-  // ingestion host and the proxy sees only the host name and port.
-  // Empty: libcurl's default, which honours the http_proxy / https_proxy / all_proxy (and
-  // upper-case) environment variables, unless use_proxy_environment is false.
-  // Credentials in this URL are sent to the proxy only; they never appear in http_response::error
-  // (they are masked there) or in any other text this client produces. options() returns them.
-  std::string proxy{};
-  // With an empty `proxy`: true keeps libcurl's reading of the proxy environment variables; false
-  // connects directly whatever the environment says. Ignored when `proxy` is set.
-  bool use_proxy_environment{true};
-  // Hosts reached without the proxy (CURLOPT_NOPROXY): a comma-separated list of host names,
-  // domain suffixes, IP addresses or CIDR ranges, or "*" for all. Unset: the no_proxy (NO_PROXY)
-  // environment variable applies, also to an explicit `proxy`. "": no exceptions, every post
-  // goes through the proxy, loopback included.
-  std::optional<std::string> no_proxy{};
-  // Plain `http://` is refused unless this is true AND the URL's host and the peer actually
-  // connected to are both loopback (the local ingestion server in tests and the demo).
-  // No setting allows cleartext, or unverified TLS, to any other host. Through a proxy the
-  // peer is the proxy: plain http to a loopback URL is sent only to a loopback proxy (so the
-  // cleartext stays on this machine, and the proxy's own "127.0.0.1" is this machine's too);
-  // through any other proxy it is refused before a byte of the request is sent.
-  bool allow_insecure_http_for_loopback_only{true};
-  // Redirect hops followed (the service uses 307/308); the POST body is re-sent on each.
-  long max_redirects{10};
-  // Response bytes kept; a longer answer fails the post instead of growing memory.
-  // Ingestion answers are a few hundred bytes per rejected item.
-  std::size_t max_response_bytes{4 * 1024 * 1024};
-  // Sent as User-Agent.
-  std::string user_agent{"onefuzz-telemetry/0.1"};
-};
 
 // Per-request settings, usable with designated initialisers:
 // `client.post(url, body, {.content_type = "application/x-json-stream", .gzip = true})`.
@@ -86,14 +36,28 @@ struct post_options {
   // Sent as `Authorization: Bearer <token>` (Entra ID on /v2.1/track). libcurl does not
   // forward it when a redirect changes host, port or scheme.
   std::optional<std::string> bearer_token{};
-  // Overrides http_options::total_timeout for this post (e.g. the rest of a flush deadline).
-  std::optional<std::chrono::milliseconds> timeout{};
   // Requesting stop on the source aborts the post at once (status 0, error "cancelled"),
   // from any thread; this is how a sender's shutdown interrupts a slow server.
   std::stop_token stop{};
 };
 
-// Outcome of one post. `status == 0` means no HTTP answer was received (connection
+// Per-request settings of get(), a bounded read of a small document. A get never follows a
+// redirect: a 3xx answer is returned as it is.
+struct get_options {
+  // Extra request headers, each "Name: value" (e.g. "Metadata: true").
+  std::vector<std::string> headers{};
+  // Answer bytes kept (and at most http_options::max_response_bytes); a longer answer fails
+  // the get (status 0, an error saying "over N bytes", or "over N KB").
+  std::size_t max_body_bytes{64 * 1024};
+  // Also allows plain http to a link-local IP literal (169.254.0.0/16, fe80::/10) reached
+  // without a proxy, besides loopback: the Azure Instance Metadata Service answers only
+  // there, only over http, and only to the VM itself. Never for anything else.
+  bool allow_link_local_http{false};
+  // Requesting stop on the source aborts the get at once (status 0, error "cancelled").
+  std::stop_token stop{};
+};
+
+// Outcome of one post or get. `status == 0` means no HTTP answer was received (connection
 // refused or dropped, timeout, TLS failure, policy refusal, cancellation) and `error` says why.
 struct http_response {
   int status{0};
@@ -106,7 +70,7 @@ struct http_response {
   std::optional<std::chrono::seconds> retry_after_delay{};
   // Human-readable failure reason; empty when an HTTP answer was received.
   std::string error{};
-  // The URL that produced the final answer, after any redirects (for redirect caching).
+  // The URL that produced the final answer, after any redirects (where a redirect led).
   std::string effective_url{};
   // Content-Type of the final answer; empty if none.
   std::string content_type{};
@@ -136,12 +100,20 @@ struct http_client_state {
   http_options options;
   char error_buffer[CURL_ERROR_SIZE]{};
 
-  // Per-post scratch, reset by post().
+  // Per-request scratch, reset by post() and get().
   http_response* response{nullptr};
+  std::size_t body_limit{0};         // answer bytes kept by on_body
+  bool link_local_allowed{false};    // get_options::allow_link_local_http
+  bool following_redirects{true};    // false during get()
   std::string policy_error;  // set by a callback that aborted the transfer on purpose
   int header_status{0};      // status of the answer whose headers are being read
   std::optional<::onefuzz::telemetry::detail::gzip_compressor> compressor;
   std::string compressed;  // reused across posts so steady-state sending does not allocate
+
+  // "4 KB" for whole kibibytes, else "4000 bytes".
+  static std::string size_text(std::size_t bytes) {
+    return bytes % 1024 == 0 ? std::to_string(bytes / 1024) + " KB" : std::to_string(bytes) + " bytes";
+  }
 
   static std::string trim(std::string_view s) {
     auto const not_space = [](unsigned char c) { return !std::isspace(c); };
@@ -221,7 +193,7 @@ struct http_client_state {
       why = "http_client: plain http is disabled (allow_insecure_http_for_loopback_only is false)";
       return false;
     }
-    if (!is_loopback_host(url.host)) {
+    if (!is_loopback_host(url.host) && !(link_local_allowed && is_link_local_host(url.host))) {
       why = "http_client: refusing plain http to non-loopback host '" + url.host + "'";
       return false;
     }
@@ -232,8 +204,10 @@ struct http_client_state {
     auto* self = static_cast<http_client_state*>(user);
     std::size_t const n = size * count;
     try {
-      if (self->response->body.size() + n > self->options.max_response_bytes) {
-        self->policy_error = "http_client: response body exceeds max_response_bytes";
+      if (self->response->body.size() + n > self->body_limit) {
+        self->policy_error = self->body_limit == self->options.max_response_bytes
+                                 ? std::string("http_client: response body exceeds max_response_bytes")
+                                 : "http_client: the answer is over " + size_text(self->body_limit);
         return 0;  // aborts the transfer with CURLE_WRITE_ERROR
       }
       self->response->body.append(data, n);
@@ -257,7 +231,8 @@ struct http_client_state {
         self->header_status = sp == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
       } else if (iequals_prefix(line, "retry-after:")) {
         self->response->retry_after = trim(line.substr(12));
-      } else if (iequals_prefix(line, "location:") && self->header_status >= 300 && self->header_status < 400) {
+      } else if (self->following_redirects && iequals_prefix(line, "location:") && self->header_status >= 300 &&
+                 self->header_status < 400) {
         // Judge a redirect target before libcurl connects to it: a loopback server must
         // not be able to bounce telemetry to a remote host in cleartext.
         char* current = nullptr;
@@ -304,7 +279,8 @@ struct http_client_state {
         self->policy_error = why;
         return CURL_PREREQFUNC_ABORT;
       }
-      if (primary_ip == nullptr || !is_loopback_ip(primary_ip)) {
+      if (primary_ip == nullptr ||
+          !(is_loopback_ip(primary_ip) || (self->link_local_allowed && is_link_local_ip(primary_ip)))) {
         self->policy_error = std::string("http_client: refusing plain http through non-loopback peer ") +
                              (primary_ip ? primary_ip : "?") + " (a proxy?)";
         return CURL_PREREQFUNC_ABORT;
@@ -318,8 +294,8 @@ struct http_client_state {
 
 }  // namespace detail
 
-// One connection's worth of HTTP POSTs. Not thread-safe: use one client per sender
-// thread (posts on one instance must not overlap). Moving is allowed between posts; a
+// One connection's worth of HTTP POSTs (and GETs). Not thread-safe: use one client per sender
+// thread (requests on one instance must not overlap). Moving is allowed between posts; a
 // moved-from client may only be destroyed or assigned to.
 // Proxies: http_options::proxy, or libcurl's standard variables (https_proxy, no_proxy, ...).
 class http_client {
@@ -402,26 +378,7 @@ public:
   http_response post(std::string_view url, std::string_view body, post_options const& options = {}) {
     http_response response;
     auto& s = *state_;
-    s.response = &response;
-    s.policy_error.clear();
-    s.header_status = 0;
-    s.error_buffer[0] = '\0';
-
-    auto const parts = detail::parse_url(url);
-    if (!parts) {
-      response.error = "http_client: invalid URL '" + std::string(url) + "'";
-      response.transport_code = CURLE_URL_MALFORMAT;
-      return response;
-    }
-    if (std::string why; !s.cleartext_allowed(*parts, why)) {
-      response.error = std::move(why);
-      response.transport_code = CURLE_UNSUPPORTED_PROTOCOL;
-      return response;
-    }
-    if (options.stop.stop_requested()) {
-      response.error = "cancelled";
-      return response;
-    }
+    if (!begin(response, url, s.options.max_response_bytes, false, options.stop)) return response;
 
     std::string_view payload = body;
     if (options.gzip) {
@@ -439,14 +396,7 @@ public:
     }
 
     detail::slist_ptr headers;
-    auto add_header = [&headers](std::string const& line) {
-      curl_slist* next = curl_slist_append(headers.get(), line.c_str());
-      if (next == nullptr) {
-        throw std::bad_alloc{};
-      }
-      (void)headers.release();
-      headers.reset(next);
-    };
+    auto add_header = [&headers](std::string const& line) { append_header(headers, line); };
     add_header("Content-Type: " + options.content_type);
     if (options.gzip) {
       add_header("Content-Encoding: gzip");
@@ -459,15 +409,85 @@ public:
 
     CURL* h = s.easy.get();
     std::string const url_text(url);
-    auto const timeout = options.timeout.value_or(s.options.total_timeout);
     curl_easy_setopt(h, CURLOPT_URL, url_text.c_str());
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload.data());
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-    // 0 would mean "no timeout" to libcurl; a spent budget must still end the post.
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<std::chrono::milliseconds::rep>(timeout.count(), 1)));
+    perform(response, options.stop);
+    return response;
+  }
 
+  // GETs `url` with the extra headers, reading at most options.max_body_bytes of answer;
+  // the same TLS, proxy, cleartext and time policy as post() (see get_options for the one
+  // exception). Never throws except std::bad_alloc; network failures come back as status 0.
+  http_response get(std::string_view url, get_options const& options = {}) {
+    http_response response;
+    auto& s = *state_;
+    auto const limit = std::min(options.max_body_bytes, s.options.max_response_bytes);
+    if (!begin(response, url, limit, options.allow_link_local_http, options.stop)) return response;
+    detail::slist_ptr headers;
+    for (auto const& line : options.headers) append_header(headers, line);
+    CURL* h = s.easy.get();
+    std::string const url_text(url);
+    curl_easy_setopt(h, CURLOPT_URL, url_text.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    s.following_redirects = false;
+    perform(response, options.stop);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    s.following_redirects = true;
+    s.link_local_allowed = false;
+    return response;
+  }
+
+private:
+  // Resets the per-request scratch and applies the checks made before any connection; false
+  // (with `response` saying why) when the request must not be made.
+  bool begin(http_response& response, std::string_view url, std::size_t body_limit, bool link_local,
+             std::stop_token const& stop) {
+    auto& s = *state_;
+    s.response = &response;
+    s.body_limit = body_limit;
+    s.link_local_allowed = link_local;
+    s.policy_error.clear();
+    s.header_status = 0;
+    s.error_buffer[0] = '\0';
+
+    auto const parts = detail::parse_url(url);
+    if (!parts) {
+      response.error = "http_client: invalid URL '" + std::string(url) + "'";
+      response.transport_code = CURLE_URL_MALFORMAT;
+    } else if (std::string why; !s.cleartext_allowed(*parts, why)) {
+      response.error = std::move(why);
+      response.transport_code = CURLE_UNSUPPORTED_PROTOCOL;
+    } else if (stop.stop_requested()) {
+      response.error = "cancelled";
+    } else {
+      return true;
+    }
+    s.link_local_allowed = false;
+    return false;
+  }
+
+  static void append_header(detail::slist_ptr& headers, std::string const& line) {
+    curl_slist* next = curl_slist_append(headers.get(), line.c_str());
+    if (next == nullptr) {
+      throw std::bad_alloc{};
+    }
+    (void)headers.release();
+    headers.reset(next);
+  }
+
+  // Runs the request set up on the easy handle, within http_options::total_timeout, and
+  // fills `response`.
+  void perform(http_response& response, std::stop_token const& stop) {
+    auto& s = *state_;
+    CURL* h = s.easy.get();
+    // 0 would mean "no timeout" to libcurl; a spent budget must still end the request.
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>(std::max<std::chrono::milliseconds::rep>(s.options.total_timeout.count(), 1)));
     CURLcode result = CURLE_OK;
     bool cancelled = false;
     bool multi_failed = false;
@@ -476,12 +496,12 @@ public:
       response.error = "http_client: curl_multi_add_handle failed";
       response.transport_code = CURLE_FAILED_INIT;
       curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-      return response;
+      return;
     }
     {
       // The multi interface (rather than curl_easy_perform) exists only so that a stop
       // request can wake the poll immediately instead of after libcurl's next timer.
-      std::stop_callback const wake(options.stop, [m]() noexcept { curl_multi_wakeup(m); });
+      std::stop_callback const wake(stop, [m]() noexcept { curl_multi_wakeup(m); });
       for (;;) {
         int running = 0;
         if (curl_multi_perform(m, &running) != CURLM_OK) {
@@ -491,7 +511,7 @@ public:
         if (running == 0) {
           break;
         }
-        if (options.stop.stop_requested()) {
+        if (stop.stop_requested()) {
           cancelled = true;
           break;
         }
@@ -522,7 +542,7 @@ public:
     }
     if (cancelled) {
       response = http_response{.error = "cancelled", .effective_url = std::move(response.effective_url)};
-      return response;
+      return;
     }
     if (multi_failed || result != CURLE_OK) {
       std::string why = !s.policy_error.empty() ? s.policy_error
@@ -540,7 +560,7 @@ public:
       response = http_response{.error = std::move(why), .effective_url = std::move(response.effective_url)};
       response.transport_code = code;
       response.os_error = static_cast<int>(os_error);
-      return response;
+      return;
     }
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
@@ -557,10 +577,8 @@ public:
     if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK && content_type != nullptr) {
       response.content_type = content_type;
     }
-    return response;
   }
 
-private:
   std::unique_ptr<detail::http_client_state> state_;
 };
 

@@ -1,16 +1,15 @@
 // Defines managed_identity_token_provider: Entra ID tokens for Azure Monitor from the Azure
 // Instance Metadata Service (IMDS) of the VM the agent runs on, cached until shortly before
-// they expire. One bounded libcurl GET per fetch, never through a proxy.
+// they expire. One bounded GET (http_client::get) per fetch, never through a proxy.
 #pragma once
 
-#include <onefuzz/telemetry/transport/detail/curl_handles.hpp>
 #include <onefuzz/telemetry/transport/diagnostics.hpp>
+#include <onefuzz/telemetry/transport/http_client.hpp>
 #include <onefuzz/telemetry/transport/result.hpp>
 #include <onefuzz/telemetry/transport/token_provider.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <curl/curl.h>
 
 #include <atomic>
 #include <chrono>
@@ -163,26 +162,6 @@ inline result<access_token> parse_managed_identity_token(std::string_view body,
   return access_token{std::string{value->get_string()}, *expires};
 }
 
-struct managed_identity_body {
-  std::string text;
-  bool too_large = false;
-};
-
-inline std::size_t managed_identity_on_body(char* data, std::size_t size, std::size_t count, void* user) noexcept {
-  auto* body = static_cast<managed_identity_body*>(user);
-  const std::size_t bytes = size * count;
-  if (body->text.size() + bytes > managed_identity_max_body) {
-    body->too_large = true;
-    return 0;  // aborts the transfer
-  }
-  try {
-    body->text.append(data, bytes);
-  } catch (...) {
-    return 0;
-  }
-  return bytes;
-}
-
 }  // namespace detail
 
 // One GET of a token from IMDS, no cache: header `Metadata: true`, no proxy, no redirects,
@@ -191,46 +170,27 @@ inline std::size_t managed_identity_on_body(char* data, std::size_t size, std::s
 inline result<access_token> fetch_managed_identity_token(const managed_identity_options& options,
                                                          std::chrono::system_clock::time_point now) {
   using detail::managed_identity_error;
+  http_response answer;
   try {
-    detail::ensure_curl_global_init();
+    // No proxy (IMDS must be reached directly, "*" also overrides no_proxy in the
+    // environment), and plain http only to loopback or IMDS's link-local address.
+    http_client client{http_options{.connect_timeout = options.connect_timeout,
+                                    .total_timeout = options.timeout,
+                                    .use_proxy_environment = false,
+                                    .no_proxy = "*"}};
+    answer = client.get(detail::managed_identity_token_url(options),
+                        {.headers = {"Metadata: true"},
+                         .max_body_bytes = detail::managed_identity_max_body,
+                         .allow_link_local_http = true});
   } catch (const std::exception& e) {
-    return managed_identity_error(e.what());
+    return managed_identity_error(e.what());  // libcurl could not be initialised, or memory ran out
   }
-  detail::easy_ptr handle(curl_easy_init());
-  if (!handle) return managed_identity_error("curl_easy_init failed");
-  detail::slist_ptr headers(curl_slist_append(nullptr, "Metadata: true"));
-  if (!headers) return managed_identity_error("out of memory");
-  CURL* h = handle.get();
-  const std::string url = detail::managed_identity_token_url(options);
-  detail::managed_identity_body body;
-  char error_buffer[CURL_ERROR_SIZE] = {};
-  auto ms = [](std::chrono::milliseconds d) { return static_cast<long>(d.count() > 0 ? d.count() : 1); };
-  bool ok = true;
-  auto set = [&ok](CURLcode rc) { ok = ok && rc == CURLE_OK; };
-  set(curl_easy_setopt(h, CURLOPT_URL, url.c_str()));
-  set(curl_easy_setopt(h, CURLOPT_HTTPGET, 1L));
-  set(curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get()));
-  set(curl_easy_setopt(h, CURLOPT_NOPROXY, "*"));  // IMDS must be reached directly
-  set(curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L));
-  set(curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https"));
-  set(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L));
-  set(curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms(options.connect_timeout)));
-  set(curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms(options.timeout)));
-  set(curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer));
-  set(curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &detail::managed_identity_on_body));
-  set(curl_easy_setopt(h, CURLOPT_WRITEDATA, &body));
-  if (!ok) return managed_identity_error("libcurl rejected an option (libcurl older than 7.85?)");
-  const CURLcode rc = curl_easy_perform(h);
-  if (body.too_large) return managed_identity_error("IMDS's answer is over 64 KB");
-  if (rc != CURLE_OK) {
-    const std::string reason = error_buffer[0] != '\0' ? std::string{error_buffer} : curl_easy_strerror(rc);
+  if (answer.status == 0) {
     return managed_identity_error("cannot get a token from IMDS at " + options.imds_base_url + ": " +
-                                  sanitize_diagnostic_text(reason));
+                                  sanitize_diagnostic_text(answer.error));
   }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200) return detail::imds_status_error(status, body.text);
-  return detail::parse_managed_identity_token(body.text, now);
+  if (answer.status != 200) return detail::imds_status_error(answer.status, answer.body);
+  return detail::parse_managed_identity_token(answer.body, now);
 }
 
 // A token_provider backed by the VM's managed identity through IMDS. Thread-safe: concurrent

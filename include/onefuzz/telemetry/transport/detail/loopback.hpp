@@ -1,5 +1,6 @@
-// Loopback predicates for host names and IP literals: the one place that decides when
-// plain http is tolerable because the bytes never leave the machine.
+// Loopback (and link-local) predicates for host names and IP literals: the one place that
+// decides when plain http is tolerable because the bytes never leave the machine (or, for
+// the metadata service, the local link).
 #pragma once
 
 #include <arpa/inet.h>
@@ -49,6 +50,30 @@ inline bool is_loopback_host(std::string_view host) {
     h = h.substr(0, h.find('%'));
   }
   return is_loopback_ip(h);
+}
+
+// True for an IPv4 literal in 169.254.0.0/16 or an IPv6 literal in fe80::/10: addresses that
+// never leave the local link (the Azure Instance Metadata Service answers at 169.254.169.254).
+inline bool is_link_local_ip(std::string_view ip) {
+  std::string const text(ip);
+  std::array<std::uint8_t, 16> bytes{};
+  if (inet_pton(AF_INET, text.c_str(), bytes.data()) == 1) {
+    return bytes[0] == 169 && bytes[1] == 254;
+  }
+  if (inet_pton(AF_INET6, text.c_str(), bytes.data()) == 1) {
+    return bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80;
+  }
+  return false;
+}
+
+// The same for a URL host: a link-local IP literal, IPv6 bracketed ("[fe80::1%25eth0]").
+// Names are never link-local: what they resolve to is not known here.
+inline bool is_link_local_host(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    host = host.substr(0, host.find('%'));
+  }
+  return is_link_local_ip(host);
 }
 
 }  // namespace onefuzz::telemetry::transport::detail
