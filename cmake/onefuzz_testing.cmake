@@ -2,11 +2,14 @@
 #
 #   onefuzz_add_test(<name> SOURCES <files...> [LABELS <labels...>] [LIBRARIES <libs...>]
 #                    [TIMEOUT <seconds>])
-#     One Catch2 executable registered as one CTest test named <name>.
+#     One Catch2 executable registered as one CTest test named <name>. It links every
+#     component this build makes (ONEFUZZ_TELEMETRY_LAYER_TARGETS, cmake/onefuzz_layers.cmake):
+#     an area's tests are built only when the components they use are (tests/CMakeLists.txt).
 #
 #   onefuzz_expect_compile_error(<name> SOURCE <file> ERROR <regex> [<regex>...])
 #     A CTest test labelled `compile-fail` that compiles <file> and passes only when the
 #     compiler rejects it with output matching every <regex>.
+include(onefuzz_layers)
 find_package(Catch2 2 REQUIRED)
 
 add_library(onefuzz_test_main STATIC "${PROJECT_SOURCE_DIR}/tests/support/catch_main.cpp")
@@ -17,7 +20,7 @@ function(onefuzz_add_test name)
   cmake_parse_arguments(arg "" "TIMEOUT" "SOURCES;LABELS;LIBRARIES" ${ARGN})
   add_executable(${name} ${arg_SOURCES})
   target_link_libraries(${name} PRIVATE
-    onefuzz::telemetry onefuzz_telemetry_warnings onefuzz_test_main ${arg_LIBRARIES})
+    ${ONEFUZZ_TELEMETRY_LAYER_TARGETS} onefuzz_telemetry_warnings onefuzz_test_main ${arg_LIBRARIES})
   target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/tests/support")
   add_test(NAME ${name} COMMAND ${name})
   if(NOT arg_TIMEOUT)

@@ -1,4 +1,5 @@
-// Declares an event and prints its central payload, using only the installed package.
+// Declares an event and prints its central payload, using only the installed core, and
+// the version onefuzz_version() computed at configure time.
 #include <onefuzz/telemetry.hpp>
 
 #include <cstdint>
@@ -18,6 +19,6 @@ int main() {
   tel::output_buffer out;
   const tel::central_envelope destination{"00000000-0000-0000-0000-000000000001", tel::role::agent};
   tel::write_central(out, destination, tel::timestamp{}, consumer_event{3u, std::string{"hidden"}});
-  std::cout << out.view() << '\n';
+  std::cout << out.view() << '\n' << "version " << CONSUMER_VERSION << '\n';
   return out.view().find("hidden") == std::string_view::npos ? 0 : 1;
 }
