@@ -9,12 +9,13 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <cstring>
+#include <cstddef>
+#include <cstdint>
 #include <thread>
 #include <vector>
 
@@ -35,8 +36,23 @@ void burn_until_ticks(pid_t pid, std::uint64_t ticks) {
   }
 }
 
-// A child that allocates and touches `megabytes`, tells the parent, then spins on the CPU
-// until killed.
+// Maps `megabytes` of fresh memory and writes to every page, so that all of it is resident:
+// a mapping the compiler cannot see through (malloc and memset of a block nobody reads are
+// removed at -O1 and above), MAP_POPULATE to fault it in at once, and one write per page
+// through a volatile pointer, which no optimizer or sanitizer runtime may drop. The pages
+// are never unmapped: they stay resident until the child is killed.
+bool map_resident(std::size_t megabytes) {
+  const std::size_t size = megabytes << 20;
+  void* mapping = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (mapping == MAP_FAILED) return false;
+  volatile char* const bytes = static_cast<char*>(mapping);
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  for (std::size_t at = 0; at < size; at += page) bytes[at] = 1;
+  return true;
+}
+
+// A child that maps and touches `megabytes`, tells the parent, then spins on the CPU until
+// killed.
 struct busy_child {
   pid_t pid = -1;
   explicit busy_child(std::size_t megabytes) {
@@ -46,9 +62,7 @@ struct busy_child {
     REQUIRE(pid >= 0);
     if (pid == 0) {
       ::close(ready[0]);
-      auto* memory = static_cast<char*>(std::malloc(megabytes << 20));
-      if (memory == nullptr) ::_exit(2);
-      std::memset(memory, 1, megabytes << 20);  // touched: resident, not just reserved
+      if (!map_resident(megabytes)) ::_exit(2);
       const char byte = 1;
       if (::write(ready[1], &byte, 1) != 1) ::_exit(3);
       volatile std::uint64_t x = 0;

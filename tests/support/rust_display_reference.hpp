@@ -37,7 +37,8 @@ inline std::string rust_display_reference(T value) {
     std::size_t i = n;  // adds one in the last place, carrying through nines
     for (; i > 0 && upper[i - 1] == '9'; --i) upper[i - 1] = '0';
     if (i == 0) {
-      upper = "1" + std::string(n - 1, '0');
+      upper.assign(n, '0');  // 1 followed by n - 1 zeros (not "1" + std::string: a false
+      upper[0] = '1';        // -Wrestrict from g++ 12 at -O2/-O3)
       ++upper_exp10;
     } else {
       ++upper[i - 1];

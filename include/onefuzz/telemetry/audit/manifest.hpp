@@ -52,9 +52,17 @@ inline boost::json::string_view json_view(std::string_view text) noexcept {
 // printed as declared (it holds no backslash or double quote, so it needs no JSON escape); a
 // class listing `]`, or starting with `^`, would read otherwise as a regular expression, and
 // no catalog type has one.
+// Built by appending: `"[" + std::string{...}` makes g++ 12 at -O2/-O3 report a false
+// -Wrestrict inside std::string, which users building with -Werror would see.
 inline std::string grammar_label(const projection_grammar& grammar) {
-  return "[" + std::string{grammar.allowed()} + "]{" + std::to_string(grammar.min_size()) + "," +
-         std::to_string(grammar.max_size()) + "}";
+  std::string label = "[";
+  label += grammar.allowed();
+  label += "]{";
+  label += std::to_string(grammar.min_size());
+  label += ',';
+  label += std::to_string(grammar.max_size());
+  label += '}';
+  return label;
 }
 
 // The fields of S in declaration order: name, type, declared_type, kind, optional, sharing;
