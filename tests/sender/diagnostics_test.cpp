@@ -313,7 +313,7 @@ TEST_CASE("a spool directory that cannot be created is reported, and the sender 
   fs::remove(file);
 }
 
-TEST_CASE("a spool write that fails is spool_write_failed, and the batch is dropped and counted") {
+TEST_CASE("a spool write that fails is spool_write_failed, and the batch is dropped as such and counted") {
   watchdog guard("spool write", 30s);
   diagnostics_capture capture;
   const fs::path root = temporary_path("spool");
@@ -340,7 +340,10 @@ TEST_CASE("a spool write that fails is spool_write_failed, and the batch is drop
     CHECK((record.detail.find("No such file or directory") != std::string::npos ||
            record.detail.find("Not a directory") != std::string::npos));
     const auto s = sender.instance_statistics();
-    CHECK(s.dropped_by(drop_reason::retries_exhausted) == 2);
+    // Dropped for the failed write; the reason it was to be spooled is in the message.
+    CHECK(s.dropped_by(drop_reason::spool_write_failed) == 2);
+    CHECK(s.dropped_by(drop_reason::retries_exhausted) == 0);
+    CHECK(record.message.find("retries_exhausted") != std::string::npos);
     CHECK(s.spooled == 0);
     REQUIRE(s.last_failure.has_value());
     CHECK(s.last_failure->kind == diagnostic_kind::spool_write_failed);

@@ -173,7 +173,10 @@ TEST_CASE("damaged, partial and expired spool files are skipped and counted") {
   tel::transport::sender<> sender{options_for(up, spool.path)};
   auto s = sender.instance_statistics();
   CHECK(s.spool_corrupt_files == 2);
-  CHECK(s.restored == 3);  // the expired item and the two items of the real batch
+  // The expired item, the two items of the real batch, and the 3 the cut file announced.
+  CHECK(s.restored == 6);
+  CHECK(s.dropped_by(drop_reason::spool_corrupt) == 3);
+  CHECK(s.spool_corrupt_bytes == 10);  // "garbage\n{}": no readable header, so its bytes
   REQUIRE(up.wait_for_accepted(instance_key, 2, std::chrono::steady_clock::now() + 10s));
   CHECK(sender.shutdown(10s));
   s = sender.instance_statistics();

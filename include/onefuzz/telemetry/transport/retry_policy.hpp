@@ -18,6 +18,8 @@
 //                               status (DNS, connect, timeout) are the caller's, and are retries.
 #pragma once
 
+#include <onefuzz/telemetry/transport/backoff_options.hpp>
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -162,19 +164,6 @@ inline std::optional<std::chrono::seconds> retry_after_from_curl(std::int64_t cu
   if (curl_seconds > 0) return std::min(std::chrono::seconds{curl_seconds}, max);
   return parse_retry_after(raw, now, max);
 }
-
-// Backoff settings; the defaults follow 1DS's shape (grow ×2 to 5 min) with FRIGUS's 500 ms floor.
-struct backoff_options {
-  // The floor of every delay, including a server's Retry-After: even "Retry-After: 0" must not
-  // turn into a tight loop against a struggling service.
-  std::chrono::milliseconds min_delay{500};
-  // The ceiling of the first draw; later ceilings grow by `multiplier`.
-  std::chrono::milliseconds initial_delay{1000};
-  // The ceiling of every delay, including Retry-After: a flush or shutdown waiting on the sender
-  // must finish in bounded time. Quota refusals, which can last hours, are not retried anyway.
-  std::chrono::milliseconds max_delay{std::chrono::minutes{5}};
-  double multiplier = 2.0;
-};
 
 // Exponential backoff with full jitter: attempt n waits a uniform draw from
 // [min_delay, clamp(initial_delay * multiplier^n, min_delay, max_delay)], so clients that failed

@@ -37,6 +37,12 @@ namespace onefuzz::telemetry::transport {
 //    is never instantiated with the central envelope.
 //  - every emitted item is eventually accepted or counted as dropped with a reason
 //    (statistics()), and force_flush/shutdown return by their deadlines.
+//  - with a spool (sender_options::spool), a batch whose attempt fails is written to disk
+//    before the sender waits to resend it, and batches sealed while the destination fails
+//    go straight to disk: a crash loses at most what was emitted within one batch delay
+//    plus one request timeout. Delivery is at least once: a crash between the service
+//    storing a batch and its answer sends that batch again (docs/spool.md). shutdown()
+//    keeps sending spooled files while the destination answers and its deadline allows.
 //  - why sends fail is told through sender_options::diagnostics (stderr by default) and
 //    kept per destination in statistics' last_failure; records are built on the sender's
 //    own threads, never in emit(), and never while a destination's lock is held. A handler
@@ -56,8 +62,9 @@ class sender {
   //    each: full payloads would reach the central instance. Give one a different key, or set
   //    destinations.central_disabled;
   //  - a destination uses Authorization=AAD and bearer_token is not set.
-  // A spool directory that cannot be created is no reason to stop the program: that
-  // destination runs without a spool, and a spool_write_failed error is reported.
+  // A spool directory that cannot be created, or is refused (docs/spool.md), is no reason
+  // to stop the program: that destination runs without a spool, and a spool_write_failed
+  // error is reported.
   explicit sender(sender_options options, C context = {})
       : options_(std::move(options)),
         diagnostics_(options_.diagnostics),
@@ -117,8 +124,8 @@ class sender {
     return push_when_full(std::move(entry), items);
   }
 
-  // Waits until every event emitted before the call is accepted or dropped; true when
-  // that happened before the deadline. After shutdown it returns false at once.
+  // Waits until every event emitted before the call is accepted, dropped, or (with a spool)
+  // on disk after a failed attempt; true when that happened before the deadline. After shutdown it returns false at once.
   bool force_flush(clock::time_point deadline) {
     if (stopped_.load(std::memory_order_acquire)) return false;
     const std::size_t target = queue_.tail_position();
@@ -134,8 +141,9 @@ class sender {
   }
   bool force_flush(std::chrono::milliseconds timeout) { return force_flush(clock::now() + timeout); }
 
-  // Stops accepting events, tries to deliver what is pending until the deadline, then
-  // cancels what is left and counts it as dropped (reason shutdown). Idempotent: later
+  // Stops accepting events, tries to deliver what is pending until the deadline (and the
+  // spooled files too, oldest first, while the destination answers), then cancels what is
+  // left: it stays in or goes to the spool, or without one is dropped (reason shutdown). Idempotent: later
   // calls return the first call's result at once.
   bool shutdown(clock::time_point deadline) {
     std::lock_guard once(shutdown_mutex_);

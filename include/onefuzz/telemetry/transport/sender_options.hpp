@@ -7,7 +7,7 @@
 #include <onefuzz/telemetry/transport/diagnostics.hpp>
 #include <onefuzz/telemetry/transport/environment.hpp>
 #include <onefuzz/telemetry/transport/http_options.hpp>
-#include <onefuzz/telemetry/transport/retry_policy.hpp>
+#include <onefuzz/telemetry/transport/backoff_options.hpp>
 #include <onefuzz/telemetry/transport/spool.hpp>
 
 #include <chrono>

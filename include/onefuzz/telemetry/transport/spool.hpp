@@ -193,14 +193,6 @@ class spool {
     return result;
   }
 
-  // The former interface: the valid files, with the damaged ones counted in `corrupt`.
-  // Kept until the sender uses scan() and its item counts; remove then.
-  std::vector<spool_entry> scan(std::size_t& corrupt) {
-    auto result = scan();
-    corrupt += result.corrupt_files;
-    return std::move(result.entries);
-  }
-
   // Writes the batch as one durable file; returns its entry, or nothing when the write
   // failed (last_error() then says why, and nothing was left behind).
   std::optional<spool_entry> store(const detail::batch& batch, std::chrono::system_clock::time_point oldest) {

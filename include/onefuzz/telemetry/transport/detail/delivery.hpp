@@ -68,8 +68,11 @@ class delivery {
   // Posts `current` until every item is accepted or dropped with a reason, or until the
   // retries run out or `stop` is requested. A partial answer shrinks `current` to the
   // items still to send. `sleep_until(deadline, stop)` waits and returns false once stopped.
-  template <class SleepUntil>
-  delivery_outcome deliver(batch& current, const std::stop_token& stop, SleepUntil&& sleep_until) {
+  // `before_wait(current)` is called before each wait to resend (a retriable status, a
+  // network error, items to resend), so the caller can put the batch on disk first.
+  template <class SleepUntil, class BeforeWait>
+  delivery_outcome deliver(batch& current, const std::stop_token& stop, SleepUntil&& sleep_until,
+                           BeforeWait&& before_wait) {
     unsigned attempt = 0;
     bool token_invalidated = false;  // once per batch: a missing role must not hammer the provider
     for (;;) {
@@ -93,6 +96,7 @@ class delivery {
       if (verdict) return *verdict;
 
       if (++attempt >= retry_.max_attempts) return delivery_outcome::exhausted;
+      before_wait(current);
       counters_.retried.fetch_add(current.items(), std::memory_order_relaxed);
       const auto delay = backoff_.next_delay(hint_);
       if (reporter_.wants(diagnostic_severity::info)) {

@@ -159,6 +159,9 @@ class destination {
   void stop(drop_reason reason, clock::time_point deadline) {
     {
       std::unique_lock lock(mutex_);
+      // Spooled files keep going while the destination answers and time remains, so a
+      // restart that shuts down at once still sends what it found (oldest first).
+      progress_.wait_until(lock, deadline, [&] { return !in_flight_ && (!drain_spool_ || !ledger_.has_files()); });
       stopping_ = true;
       stop_reason_ = reason;
       progress_.wait_until(lock, deadline, [&] { return !in_flight_; });
@@ -187,6 +190,29 @@ class destination {
     return [this](clock::time_point deadline, const std::stop_token& stop) { return sleep_until(deadline, stop); };
   }
 
+  // Before delivery waits to resend a batch: the batch goes to the spool (write-ahead), and
+  // so do the batches queued behind it, which would wait in memory too; until the delivery
+  // ends, newly sealed batches go straight to the spool (seal_open). Without a spool,
+  // nothing changes. So a kill loses at most what was sealed within one batch delay plus
+  // one request (docs/spool.md).
+  auto write_ahead() noexcept {
+    return [this](const batch& current) {
+      {
+        std::lock_guard lock(mutex_);
+        if (ledger_.write_ahead(current, deferred_)) {
+          failing_ = true;
+          while (!outbox_.empty() && ledger_.store(*outbox_.front())) {
+            idle_position_ = std::max(idle_position_, outbox_.front()->upto);
+            recycle_locked(std::move(outbox_.front()));
+            outbox_.pop_front();
+          }
+        }
+      }
+      space_.notify_all();
+      report_deferred();
+    };
+  }
+
   // The body of seal(): records found under the lock wait in deferred_ for report_deferred().
   void seal_open(std::size_t upto) {
     std::unique_ptr<batch> sealed = std::move(open_);
@@ -197,6 +223,14 @@ class destination {
     }
     sealed->upto = upto;
     std::unique_lock lock(mutex_);
+    // While the destination is failing, a sealed batch would only wait in memory: it goes
+    // to the spool at once, and is sent from there once the destination is back.
+    if (failing_ && ledger_.store(*sealed)) {
+      recycle_locked(std::move(sealed));
+      idle_position_ = std::max(idle_position_, upto);
+      if (outbox_.empty() && !in_flight_) advance_completed_locked(idle_position_);
+      return;
+    }
     if (outbox_.size() >= options_.max_pending_batches) {
       switch (options_.backlog_overflow) {
         case overflow_policy::drop_oldest:
@@ -240,19 +274,19 @@ class destination {
           next = std::move(outbox_.front());
           outbox_.pop_front();
         } else {
-          from_spool = ledger_.oldest();
+          from_spool = ledger_.take_oldest();
         }
       }
       if (next) {
         space_.notify_all();
-        const delivery_outcome result = delivery_.deliver(*next, stop, sleeper());
+        const delivery_outcome result = delivery_.deliver(*next, stop, sleeper(), write_ahead());
         {
           std::lock_guard lock(mutex_);
-          if (result != delivery_outcome::finished) {
-            ledger_.spool_or_drop(*next,
-                                  result == delivery_outcome::stopped ? stop_reason_ : drop_reason::retries_exhausted,
-                                  deferred_);
-          }
+          // Accepted or dropped: its file written ahead goes. Not: it stays, or is spooled now.
+          ledger_.finish(*next, result == delivery_outcome::finished,
+                         result == delivery_outcome::stopped ? stop_reason_ : drop_reason::retries_exhausted,
+                         deferred_);
+          failing_ = false;
           // A live success proves the destination is back: spooled batches may follow.
           drain_spool_ = result == delivery_outcome::finished;
           in_flight_ = false;
@@ -268,24 +302,22 @@ class destination {
     }
   }
 
-  // Sends one spooled file; it leaves the spool only once its items are accounted for.
+  // Sends one spooled file (in flight in the ledger); it leaves the spool only once its
+  // items are accounted for. Otherwise it stays for the next success or start; after a
+  // partial answer it is rewritten (renamed over) with the items still to send, so none
+  // is sent twice and a crash loses none.
   void send_spooled(const spool_entry& entry, const std::stop_token& stop) {
     delivery_outcome result = delivery_outcome::finished;  // expired or unreadable: counted as dropped
-    if (ledger_.load_for_sending(entry, spool_batch_)) result = delivery_.deliver(spool_batch_, stop, sleeper());
+    if (ledger_.load_for_sending(entry, spool_batch_)) {
+      result = delivery_.deliver(spool_batch_, stop, sleeper(), write_ahead());
+    }
     std::lock_guard lock(mutex_);
     in_flight_ = false;
+    failing_ = false;
     progress_.notify_all();
-    if (result == delivery_outcome::finished) {
-      ledger_.remove(entry);
-    } else {
-      // Left on disk for the next success or start; if a partial answer accepted some of
-      // its items, the file is rewritten with the rest so none is sent twice.
-      if (spool_batch_.items() < entry.items) {
-        ledger_.remove(entry);
-        ledger_.spool_or_drop(spool_batch_, drop_reason::retries_exhausted, deferred_);
-      }
-      drain_spool_ = false;
-    }
+    ledger_.finish(spool_batch_, result == delivery_outcome::finished,
+                   result == delivery_outcome::stopped ? stop_reason_ : drop_reason::retries_exhausted, deferred_);
+    if (result != delivery_outcome::finished) drain_spool_ = false;
     if (outbox_.empty()) advance_completed_locked(idle_position_);
   }
 
@@ -351,6 +383,7 @@ class destination {
   std::size_t idle_position_ = 0;
   spool_ledger ledger_;  // under mutex_, but for load_for_sending (posting thread)
   bool drain_spool_ = true;  // under mutex_: the posting thread may send spooled files now
+  bool failing_ = false;     // under mutex_: the batch in flight is on disk, waiting to be resent
   std::vector<diagnostic> deferred_;  // under mutex_: records to report once it is released
 
   // Drops already reported, by reason (worker thread, then shutdown after the worker ended).
