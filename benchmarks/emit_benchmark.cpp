@@ -546,7 +546,7 @@ BENCHMARK(BM_emit_mutex_deque_swap_all);
 // ---------------------------------------------------------------------------------------
 // --ratio: run with repetitions, read the JSON output back, print medians and ratios.
 
-constexpr double target_emit_ns = 60.0;
+constexpr double target_emit_ns = 45.0;
 constexpr double target_speedup = 3.0;
 
 int print_ratios(const std::string& json_path) {

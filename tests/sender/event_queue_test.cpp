@@ -4,12 +4,14 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <set>
 #include <thread>
 #include <vector>
 
 using onefuzz::telemetry::transport::event_queue;
+using onefuzz::telemetry::transport::push_result;
 using onefuzz::telemetry::transport::queued_event_ops;
 
 namespace {
@@ -108,4 +110,98 @@ TEST_CASE("four producers and one consumer: every event arrives once") {
   CHECK(in_order);
   CHECK(std::set<int>(sink.values.begin(), sink.values.end()).size() == sink.values.size());
   CHECK(pop_value(queue) == -1);
+}
+
+// --- close() ----------------------------------------------------------------------------
+namespace {
+
+struct number {
+  std::uint64_t value;
+};
+
+constexpr queued_event_ops number_ops{
+    [](const void* event, void* sink) noexcept {
+      *static_cast<std::uint64_t*>(sink) += static_cast<const number*>(event)->value;
+    },
+    [](void*) noexcept {},
+    [](void* from, void* to) noexcept { ::new (to) number(*static_cast<number*>(from)); },
+    1};
+
+bool pop_into(event_queue<>& queue, std::uint64_t& sum) {
+  return queue.try_pop([&](const queued_event_ops& ops, const void* event) noexcept { ops.process(event, &sum); });
+}
+
+}  // namespace
+
+TEST_CASE("close() refuses later pushes, tells them from a full queue, and keeps what was queued") {
+  event_queue<> queue{4};
+  for (std::uint64_t i = 1; i <= 3; ++i) CHECK(queue.push(number{i}, number_ops) == push_result::pushed);
+  CHECK_FALSE(queue.closed());
+  CHECK(queue.close() == 3);
+  CHECK(queue.closed());
+  CHECK(queue.push(number{100}, number_ops) == push_result::closed);
+  CHECK_FALSE(queue.try_push(number{100}, number_ops));
+  CHECK(queue.tail_position() == 3);  // the closed bit is not a position
+  CHECK(queue.size() == 3);
+  CHECK(queue.close() == 3);  // idempotent
+  std::uint64_t sum = 0;
+  while (pop_into(queue, sum)) {
+  }
+  CHECK(sum == 1 + 2 + 3);
+  CHECK(queue.head_position() == 3);
+
+  event_queue<> full{2};
+  CHECK(full.push(number{1}, number_ops) == push_result::pushed);
+  CHECK(full.push(number{2}, number_ops) == push_result::pushed);
+  CHECK(full.push(number{3}, number_ops) == push_result::full);
+  full.close();
+  CHECK(full.push(number{3}, number_ops) == push_result::closed);  // closed wins over full
+}
+
+TEST_CASE("after close() returns, every event pushed before it can be popped and none comes after") {
+  for (int round = 0; round < 20; ++round) {
+    event_queue<> queue{64};
+    constexpr int producers = 4;
+    std::atomic<bool> go{false};
+    std::atomic<std::uint64_t> pushed_sum{0};
+    std::atomic<std::uint64_t> late_pushes{0};  // pushed after close() returned: must stay 0
+    std::atomic<bool> close_returned{false};
+    std::uint64_t popped_sum = 0;
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p) {
+      threads.emplace_back([&, p] {
+        while (!go.load()) std::this_thread::yield();
+        for (std::uint64_t i = 1;; ++i) {
+          const std::uint64_t value = i * producers + static_cast<std::uint64_t>(p);
+          const bool was_closed = close_returned.load(std::memory_order_acquire);
+          const push_result result = queue.push(number{value}, number_ops);
+          if (result == push_result::pushed) {
+            pushed_sum.fetch_add(value);
+            if (was_closed) late_pushes.fetch_add(1);
+          } else if (result == push_result::closed) {
+            return;
+          } else {
+            std::this_thread::yield();
+          }
+        }
+      });
+    }
+    std::thread consumer([&] {
+      while (!go.load()) std::this_thread::yield();
+      while (!close_returned.load(std::memory_order_acquire)) pop_into(queue, popped_sum);
+    });
+    go.store(true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    const std::size_t end = queue.close();
+    close_returned.store(true, std::memory_order_release);
+    consumer.join();
+    // Every slot before `end` is written: the rest pops without waiting for a producer.
+    while (pop_into(queue, popped_sum)) {
+    }
+    CHECK(queue.head_position() == end);
+    for (auto& thread : threads) thread.join();
+    CHECK(late_pushes.load() == 0);
+    CHECK(queue.tail_position() == end);
+    CHECK(popped_sum == pushed_sum.load());
+  }
 }

@@ -104,22 +104,20 @@ class sender {
   bool emit(E&& event) {
     using event_type = std::remove_cvref_t<E>;
     constexpr std::uint32_t items = has_metric_twin_v<event_type> ? 2 : 1;
-    count_emitted(items);
-    // Shutdown waits for emits under way before its final count, so an event cannot slip
-    // into the queue after the queue was last drained.
-    active_emits_.fetch_add(1, std::memory_order_seq_cst);
-    struct leave {
-      std::atomic<int>& active;
-      ~leave() { active.fetch_sub(1, std::memory_order_release); }
-    } guard{active_emits_};
-    if (closed_.load(std::memory_order_seq_cst)) {
-      count_dropped(drop_reason::after_shutdown, items);
-      return false;
-    }
+    // One counter for both destinations: each locked instruction on this path costs a few ns.
+    emitted_.fetch_add(items, std::memory_order_relaxed);
     stamped<event_type> entry{std::chrono::system_clock::now(), std::forward<E>(event)};
-    if (queue_.try_push(std::move(entry), ops_for<event_type>)) {
-      wake_worker_if_filling();
-      return true;
+    // The queue's closed bit is checked by the very instruction that claims a slot, so an
+    // event cannot slip in after shutdown's close() (see event_queue::close).
+    switch (queue_.push(std::move(entry), ops_for<event_type>)) {
+      case push_result::pushed:
+        wake_worker_if_filling();
+        return true;
+      case push_result::closed:
+        count_dropped(drop_reason::after_shutdown, items);
+        return false;
+      case push_result::full:
+        break;
     }
     return push_when_full(std::move(entry), items);
   }
@@ -148,8 +146,7 @@ class sender {
   bool shutdown(clock::time_point deadline) {
     std::lock_guard once(shutdown_mutex_);
     if (shutdown_result_) return *shutdown_result_;
-    closed_.store(true, std::memory_order_seq_cst);
-    while (active_emits_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    queue_.close();
     const bool flushed = force_flush(deadline);
     {
       std::lock_guard lock(worker_mutex_);
@@ -174,12 +171,12 @@ class sender {
 
   // The user's instance's counters (all zero when it is not configured).
   [[nodiscard]] sink_statistics instance_statistics() const {
-    return instance_ ? instance_->counters().snapshot() : sink_statistics{};
+    return instance_ ? with_emitted(instance_->counters().snapshot()) : sink_statistics{};
   }
   // The central instance's counters, or nothing when central telemetry is off.
   [[nodiscard]] std::optional<sink_statistics> central_statistics() const {
     if (!central_) return std::nullopt;
-    return central_->counters().snapshot();
+    return with_emitted(central_->counters().snapshot());
   }
 
  private:
@@ -214,9 +211,11 @@ class sender {
   static constexpr queued_event_ops ops_for{&process<E>, &destroy<E>, &relocate<E>,
                                             has_metric_twin_v<E> ? 2u : 1u};
 
-  void count_emitted(std::uint32_t items) noexcept {
-    if (instance_) instance_->counters().emitted.fetch_add(items, std::memory_order_relaxed);
-    if (central_) central_->counters().emitted.fetch_add(items, std::memory_order_relaxed);
+  // Both destinations are sent every event, so they share one emitted count; read after
+  // the destination's other counters, so that a snapshot never shows more done than emitted.
+  sink_statistics with_emitted(sink_statistics statistics) const noexcept {
+    statistics.emitted = emitted_.load(std::memory_order_acquire);
+    return statistics;
   }
   void count_dropped(drop_reason reason, std::uint32_t items) noexcept {
     if (instance_) instance_->counters().drop(reason, items);
@@ -241,7 +240,9 @@ class sender {
           } else {
             std::this_thread::yield();
           }
-          if (queue_.try_push(std::move(entry), ops_for<event_type>)) return true;
+          const push_result result = queue_.push(std::move(entry), ops_for<event_type>);
+          if (result == push_result::pushed) return true;
+          if (result == push_result::closed) return drop_after_shutdown(items);
         }
         break;
       case overflow_policy::block: {
@@ -250,9 +251,10 @@ class sender {
         std::unique_lock lock(space_mutex_);
         ++blocked_producers_;
         for (;;) {
-          if (queue_.try_push(std::move(entry), ops_for<event_type>)) {
+          const push_result result = queue_.push(std::move(entry), ops_for<event_type>);
+          if (result != push_result::full) {
             --blocked_producers_;
-            return true;
+            return result == push_result::pushed || drop_after_shutdown(items);
           }
           // A short slice, so a missed notification costs a millisecond, not the deadline.
           const auto slice = std::min(deadline, clock::now() + std::chrono::milliseconds{1});
@@ -264,6 +266,11 @@ class sender {
       }
     }
     count_dropped(drop_reason::queue_full, items);
+    return false;
+  }
+
+  bool drop_after_shutdown(std::uint32_t items) noexcept {
+    count_dropped(drop_reason::after_shutdown, items);
     return false;
   }
 
@@ -367,9 +374,8 @@ class sender {
   std::optional<detail::destination> central_;
   std::optional<detail::event_writer<C>> writer_;  // worker thread only, once constructed
 
-  std::atomic<bool> closed_{false};
+  alignas(64) std::atomic<std::uint64_t> emitted_{0};  // items, for both destinations
   std::atomic<bool> stopped_{false};
-  std::atomic<int> active_emits_{0};
 
   std::mutex worker_mutex_;
   std::condition_variable worker_wake_;
