@@ -2,12 +2,11 @@
 // and tags), rendered once, and the timestamp format.
 #pragma once
 
+#include <onefuzz/telemetry/detail/host_name.hpp>
 #include <onefuzz/telemetry/json.hpp>
 #include <onefuzz/telemetry/limits.hpp>
 #include <onefuzz/telemetry/role.hpp>
 #include <onefuzz/telemetry/version.hpp>
-
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -30,12 +29,6 @@ struct envelope_options {
 };
 
 namespace detail {
-
-inline std::string host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return "unknown";
-  return name;
-}
 
 // Rejects what cannot be an instrumentation key before it reaches a header or a payload;
 // the message does not repeat the key.

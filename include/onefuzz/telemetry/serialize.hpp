@@ -4,6 +4,7 @@
 // member: those fields are filtered out at compile time, before any code is generated.
 #pragma once
 
+#include <onefuzz/telemetry/detail/path_text.hpp>
 #include <onefuzz/telemetry/envelope.hpp>
 #include <onefuzz/telemetry/event.hpp>
 #include <onefuzz/telemetry/json.hpp>
@@ -124,9 +125,9 @@ inline void write_text(target& t, const char (&key)[KeySize], std::string_view t
 }
 
 template <class V>
-inline std::string_view text_of(const V& value) {
+inline std::string_view text_of(const V& value, write_report& report) {
   if constexpr (std::same_as<V, std::filesystem::path>) {
-    return value.native();
+    return path_text(value, report);  // UTF-8 on every platform
   } else if constexpr (std::is_pointer_v<V>) {
     return value == nullptr ? std::string_view{} : std::string_view{value};
   } else {
@@ -211,7 +212,7 @@ inline void write_member(target& full, target& central, const V& value) {
     }
   } else if constexpr (text_value<V>) {
     static_assert(!ToCentral, "onefuzz::telemetry: free text reached a central serializer");
-    write_text(full, keys::string_key, text_of(value));
+    write_text(full, keys::string_key, text_of(value, full.report));
   } else {
     // A fixed-size value is rendered with its key straight into the first payload that
     // takes it, in the room its run reserved, then copied whole to the other payload (the

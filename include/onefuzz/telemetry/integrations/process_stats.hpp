@@ -1,23 +1,22 @@
-// Defines process sampling from /proc: memory in KB (VmSize, VmRSS) and CPU usage in
-// percent between two samples, for the document era's process_stats event.
+// Defines process sampling: memory in KB and CPU usage in percent between two samples, for
+// the document era's process_stats event. Reading a process is the platform's part
+// (process_stats_linux.hpp: /proc; process_stats_windows.hpp: GetProcessMemoryInfo and
+// GetProcessTimes), each giving process_id, process_sample, sample_process() and
+// detail::process_source; what is built from the samples is shared, below.
 #pragma once
 
 #include <onefuzz/telemetry/catalog/agent_events.hpp>
 #include <onefuzz/telemetry/catalog/ids.hpp>
-#include <onefuzz/telemetry/integrations/detail/numbers.hpp>
 #include <onefuzz/telemetry/result.hpp>
 
-#include <sys/types.h>
-#include <unistd.h>
+#if defined(_WIN32)
+#include <onefuzz/telemetry/integrations/process_stats_windows.hpp>
+#else
+#include <onefuzz/telemetry/integrations/process_stats_linux.hpp>
+#endif
 
-#include <array>
-#include <cerrno>
 #include <chrono>
-#include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,19 +24,10 @@
 
 namespace onefuzz::telemetry::integrations {
 
-// One reading of a process.
-struct process_sample {
-  pid_t pid = 0;
-  std::string name;                     // /proc/<pid>/status Name (the kernel's comm, <= 15 chars)
-  char state = '?';                     // /proc/<pid>/stat state letter (R, S, D, Z, T, ...)
-  std::uint64_t virtual_memory_kb = 0;  // VmSize; 0 for zombies and kernel threads, which have none
-  std::uint64_t physical_memory_kb = 0; // VmRSS; 0 likewise
-  std::uint64_t cpu_ticks = 0;          // utime + stime, in clock ticks (sysconf(_SC_CLK_TCK))
-  std::chrono::steady_clock::time_point taken_at{};
-};
-
 // The state letter as the original reported process_status (the sysinfo crate's
-// ProcessStatus names, which it printed with Display).
+// ProcessStatus names, which it printed with Display). Linux gives the letter of
+// /proc/<pid>/stat; Windows has no such state, and a running process reads 'R', as
+// sysinfo reported every Windows process as running.
 constexpr std::string_view process_status_name(char state) noexcept {
   switch (state) {
     case 'R': return "Runnable";
@@ -56,102 +46,13 @@ constexpr std::string_view process_status_name(char state) noexcept {
   }
 }
 
-namespace detail {
-
-// The whole of a small /proc file (they report a size of 0, so read until EOF).
-inline std::optional<std::string> read_proc_file(const std::filesystem::path& path, int& error) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    error = errno;
-    return std::nullopt;
-  }
-  std::string text;
-  std::array<char, 4096> chunk{};
-  while (file.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || file.gcount() > 0) {
-    text.append(chunk.data(), static_cast<std::size_t>(file.gcount()));
-    if (text.size() > 1024 * 1024) break;  // no /proc status file is near this
-  }
-  return text;
-}
-
-// The number of kB on a "Key:   1234 kB" line of /proc/<pid>/status, or nullopt.
-inline std::optional<std::uint64_t> status_kb(std::string_view status, std::string_view key) {
-  std::size_t at = 0;
-  while (at < status.size()) {
-    std::size_t end = status.find('\n', at);
-    if (end == std::string_view::npos) end = status.size();
-    const std::string_view line = status.substr(at, end - at);
-    at = end + 1;
-    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ':') {
-      std::string_view value = trim(line.substr(key.size() + 1));
-      if (value.ends_with("kB")) value = trim(value.substr(0, value.size() - 2));
-      return parse_u64(value);
-    }
-  }
-  return std::nullopt;
-}
-
-inline std::string status_text(std::string_view status, std::string_view key) {
-  std::size_t at = 0;
-  while (at < status.size()) {
-    std::size_t end = status.find('\n', at);
-    if (end == std::string_view::npos) end = status.size();
-    const std::string_view line = status.substr(at, end - at);
-    at = end + 1;
-    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ':') {
-      // Name is the only value with meaningful inner spaces; trim the tab after ':'.
-      return std::string{trim(line.substr(key.size() + 1))};
-    }
-  }
-  return {};
-}
-
-}  // namespace detail
-
-// Reads /proc/<pid>/stat and /proc/<pid>/status (under `proc_root`, for tests). The error
-// names the file and the reason (a process that exited gives "No such file or directory").
-inline parse_result<process_sample> sample_process(pid_t pid, const std::filesystem::path& proc_root = "/proc") {
-  process_sample sample;
-  sample.pid = pid;
-  sample.taken_at = std::chrono::steady_clock::now();
-  const auto dir = proc_root / std::to_string(pid);
-  int error = 0;
-
-  const auto stat = detail::read_proc_file(dir / "stat", error);
-  if (!stat) return parse_error{"sample_process: cannot read '" + (dir / "stat").string() + "': " + std::strerror(error)};
-  // "pid (comm) state ppid ...": comm may hold spaces and ')', so fields are counted from
-  // the last ')'. After it come field 3 (state) ... field 14 (utime), 15 (stime).
-  const std::size_t close = stat->rfind(')');
-  if (close == std::string::npos) return parse_error{"sample_process: '" + (dir / "stat").string() + "' has no ')'"};
-  std::string_view rest = std::string_view{*stat}.substr(close + 1);
-  std::array<std::string_view, 13> fields{};  // fields 3..15
-  for (auto& field : fields) {
-    rest = detail::trim(rest);
-    const std::size_t space = rest.find(' ');
-    field = rest.substr(0, space);
-    rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space);
-  }
-  const auto utime = detail::parse_u64(fields[11]);
-  const auto stime = detail::parse_u64(fields[12]);
-  if (fields[0].size() != 1 || !utime || !stime) {
-    return parse_error{"sample_process: '" + (dir / "stat").string() + "' is not in the expected format"};
-  }
-  sample.state = fields[0].front();
-  sample.cpu_ticks = detail::saturating_add(*utime, *stime);
-
-  const auto status = detail::read_proc_file(dir / "status", error);
-  if (!status) return parse_error{"sample_process: cannot read '" + (dir / "status").string() + "': " + std::strerror(error)};
-  sample.name = detail::status_text(*status, "Name");
-  sample.virtual_memory_kb = detail::status_kb(*status, "VmSize").value_or(0);
-  sample.physical_memory_kb = detail::status_kb(*status, "VmRSS").value_or(0);
-  return sample;
-}
-
 // CPU used between two samples of one process, in percent of one CPU (a process busy on
-// two cores shows 200, as the original's sysinfo did): the change in utime+stime over the
+// two cores shows 200, as the original's sysinfo did): the change in CPU time over the
 // wall time between the samples. 0 when no time passed or the samples are out of order.
+// ticks_per_second is the unit of process_sample::cpu_ticks (clock ticks on Linux, 100 ns
+// on Windows).
 inline float cpu_usage_percent(const process_sample& earlier, const process_sample& later,
-                               long ticks_per_second = ::sysconf(_SC_CLK_TCK)) noexcept {
+                               long ticks_per_second = detail::cpu_ticks_per_second()) noexcept {
   const std::chrono::duration<double> wall = later.taken_at - earlier.taken_at;
   if (wall.count() <= 0 || ticks_per_second <= 0 || later.cpu_ticks < earlier.cpu_ticks) return 0.0F;
   const double cpu_seconds = static_cast<double>(later.cpu_ticks - earlier.cpu_ticks) / static_cast<double>(ticks_per_second);
@@ -177,15 +78,17 @@ inline catalog::process_stats make_process_stats(const process_sample& earlier, 
 // Samples one process repeatedly and turns each pair of samples into process_stats.
 class process_monitor {
  public:
-  // Samples `pid` under `proc_root` (another root for tests); nothing is read yet.
-  explicit process_monitor(pid_t pid, std::filesystem::path proc_root = "/proc")
-      : pid_(pid), proc_root_(std::move(proc_root)) {}
+  // Samples `pid`; nothing is read yet. On Linux a second argument names another /proc
+  // root, for tests (detail::process_source).
+  template <class... SourceOptions>
+  explicit process_monitor(process_id pid, SourceOptions&&... options)
+      : source_(pid, std::forward<SourceOptions>(options)...) {}
 
   // Takes a sample. The first call only takes the baseline and returns an error saying so;
   // later calls return the stats since the previous sample. A failed sample (the process
   // exited) keeps the previous baseline.
   parse_result<catalog::process_stats> next(std::uint64_t worker_id, const catalog::run_id& run_id) {
-    auto sample = sample_process(pid_, proc_root_);
+    auto sample = source_.sample();
     if (!sample) return sample.error();
     if (!previous_) {
       previous_ = *sample;
@@ -197,11 +100,10 @@ class process_monitor {
   }
 
   // The process sampled.
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  [[nodiscard]] process_id pid() const noexcept { return source_.pid(); }
 
  private:
-  pid_t pid_;
-  std::filesystem::path proc_root_;
+  detail::process_source source_;
   std::optional<process_sample> previous_;
 };
 
