@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages this project needs; quick and quiet when all are present.
 #   tools/setup.sh          what the library and the demo need (the demo fuzzes a real
 #                           libFuzzer target, hence clang and its runtime)
-#   tools/setup.sh --full   also AFL++ (the AFL++ example runs it for real) and ccache
+#   tools/setup.sh --full   also AFL++ (the AFL++ example runs it for real), ccache, and
+#                           mingw-w64 with wine64 for the Windows step
 set -euo pipefail
 
 # libssl-dev: the HTTPS ingestion server and the certificates of the TLS tests.
@@ -11,7 +12,9 @@ packages=(g++ cmake ninja-build git libboost1.81-dev libboost-json1.81-dev
           clang libclang-rt-14-dev)
 if [[ "${1:-}" == "--full" ]]; then
   # ccache: the test command's builds reuse what an earlier run compiled.
-  packages+=(afl++ ccache)
+  # mingw-w64 and wine64: the Windows step cross-compiles the core tests and runs them
+  # under wine (docs/windows.md).
+  packages+=(afl++ ccache g++-mingw-w64-x86-64-posix wine64)
 fi
 
 missing=()
