@@ -4,6 +4,7 @@
 // window), and a restart against a healthy server sends what the child left on disk.
 // At least 90 % of the events emitted more than 5 s before the kill must arrive, and no
 // item may arrive twice.
+#include "temporary_directory.hpp"
 #include "sender_support.hpp"
 
 #include <boost/json.hpp>
@@ -31,20 +32,6 @@ using tel::testing::ingestion_server;
 extern char** environ;
 
 namespace {
-
-struct temporary_directory {
-  fs::path path;
-  temporary_directory() {
-    std::random_device random;
-    path = fs::temp_directory_path() / ("onefuzz-kill-restart-" + std::to_string(random()));
-    fs::create_directory(path);
-    fs::permissions(path, fs::perms::owner_all);
-  }
-  ~temporary_directory() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
 
 constexpr auto period = 20ms;        // 50 events a second, 100 items with their metric twins
 constexpr auto run_before_kill = 15s;

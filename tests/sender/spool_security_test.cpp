@@ -9,6 +9,7 @@
 // prove nothing). The read-only folder runs in a child process that becomes uid 65534,
 // and the full disk is a 64 KiB tmpfs. Where the process cannot do that (not root, no
 // mount), the case says so with a warning and checks nothing.
+#include "temporary_directory.hpp"
 #include "sender_support.hpp"
 
 #include <fcntl.h>
@@ -37,20 +38,6 @@ using tel::transport::spool_read_error;
 namespace {
 
 constexpr uid_t other_user = 65534;
-
-struct temporary_directory {
-  fs::path path;
-  temporary_directory() {
-    std::random_device random;
-    path = fs::temp_directory_path() / ("onefuzz-spool-security-" + std::to_string(random()));
-    fs::create_directory(path);
-    fs::permissions(path, fs::perms::owner_all);
-  }
-  ~temporary_directory() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
 
 bool can_be_other_users() {
   if (::geteuid() == 0) return true;

@@ -1,5 +1,6 @@
 // The spool: batches that cannot be sent are kept on disk and sent after a later success
 // or the next start; damaged files are skipped and counted; nothing is lost uncounted.
+#include "temporary_directory.hpp"
 #include "sender_support.hpp"
 
 #include <boost/json.hpp>
@@ -19,19 +20,6 @@ using tel::testing::ingestion_server;
 using tel::transport::drop_reason;
 
 namespace {
-
-struct temporary_directory {
-  fs::path path;
-  temporary_directory() {
-    std::random_device random;
-    path = fs::temp_directory_path() / ("onefuzz-spool-test-" + std::to_string(random()));
-    fs::create_directories(path);
-  }
-  ~temporary_directory() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
 
 tel::transport::sender_options options_for(const ingestion_server& server, const fs::path& spool,
                                            bool with_central = false) {

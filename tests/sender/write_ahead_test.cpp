@@ -2,6 +2,7 @@
 // sender waits to resend it, and leaves the disk once it is accepted; a partial answer
 // rewrites its file with what is left; a restart that shuts down at once still sends what
 // it found; the backoff starts small again after a success and never passes its cap.
+#include "temporary_directory.hpp"
 #include "sender_support.hpp"
 
 #include <chrono>
@@ -19,19 +20,6 @@ using tel::transport::diagnostic_kind;
 using tel::transport::drop_reason;
 
 namespace {
-
-struct temporary_directory {
-  fs::path path;
-  temporary_directory() {
-    std::random_device random;
-    path = fs::temp_directory_path() / ("onefuzz-write-ahead-test-" + std::to_string(random()));
-    fs::create_directories(path);
-  }
-  ~temporary_directory() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
 
 cat::new_result crash(const std::string& name) {
   cat::new_result ev;
