@@ -7,9 +7,11 @@
 set -euo pipefail
 
 # libssl-dev: the HTTPS ingestion server and the certificates of the TLS tests.
+# time: GNU time, which the compile-time benchmark reads CPU and peak memory from (Debian
+# marks it optional, so minimal installs lack it).
 packages=(g++ cmake ninja-build git libboost1.81-dev libboost-json1.81-dev
           libcurl4-openssl-dev libssl-dev zlib1g-dev catch2 libbenchmark-dev
-          clang libclang-rt-14-dev)
+          clang libclang-rt-14-dev time)
 if [[ "${1:-}" == "--full" ]]; then
   # ccache: the test command's builds reuse what an earlier run compiled.
   # mingw-w64 and wine64: the Windows step cross-compiles the core tests and runs them

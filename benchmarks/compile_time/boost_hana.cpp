@@ -1,0 +1,4 @@
+// Peer: Boost.Hana's umbrella header (the core builds on Hana's reflection).
+#include <boost/hana.hpp>
+
+int main() {}
