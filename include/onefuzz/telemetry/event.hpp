@@ -12,19 +12,13 @@
 // Every member carries a sharing attribute; its C++ name is its wire name.
 #pragma once
 
+#include <onefuzz/telemetry/detail/field_pairs.hpp>
 #include <onefuzz/telemetry/limits.hpp>
 #include <onefuzz/telemetry/sharing.hpp>
 
 #include <boost/hana/accessors.hpp>
-#include <boost/hana/at.hpp>
 #include <boost/hana/concept/struct.hpp>
 #include <boost/hana/define_struct.hpp>
-#include <boost/hana/first.hpp>
-#include <boost/hana/for_each.hpp>
-#include <boost/hana/length.hpp>
-#include <boost/hana/second.hpp>
-#include <boost/hana/string.hpp>
-#include <boost/hana/unpack.hpp>
 
 #include <array>
 #include <concepts>
@@ -87,15 +81,6 @@ namespace detail {
 template <class Event, class FieldName>
 struct field_without_sharing_attribute;
 
-template <class S, class Pair>
-using member_type_t =
-    std::remove_cvref_t<decltype(boost::hana::second(std::declval<Pair>())(std::declval<S&>()))>;
-
-template <class Name>
-constexpr std::string_view name_view() {
-  return std::string_view{boost::hana::to<const char*>(Name{})};
-}
-
 constexpr bool is_plain_property_name(std::string_view name) {
   if (name.empty() || name.size() > max_property_name_size) return false;
   for (char c : name) {
@@ -146,45 +131,66 @@ struct field_is_not_a_data_member;
 
 template <class S, class Pair>
 constexpr bool field_is_data_member() {
-  using accessor = std::remove_cvref_t<decltype(boost::hana::second(std::declval<Pair>()))>;
-  if constexpr (is_data_member_accessor_v<accessor>) {
+  if constexpr (is_data_member_accessor_v<pair_accessor_t<Pair>>) {
     return true;
   } else {
-    using name = std::remove_cvref_t<decltype(boost::hana::first(std::declval<Pair>()))>;
-    return sizeof(field_is_not_a_data_member<S, name>) == 0;
+    return sizeof(field_is_not_a_data_member<S, pair_name_t<Pair>>) == 0;
   }
 }
-
-template <class S>
-inline constexpr bool all_fields_are_data_members = boost::hana::unpack(
-    boost::hana::accessors<S>(), [](auto... pairs) {
-      return (is_data_member_accessor_v<std::remove_cvref_t<decltype(boost::hana::second(pairs))>> &&
-              ... && true);
-    });
 
 // True when the field is attributed; otherwise an error that names the event and field.
 template <class S, class Pair>
 constexpr bool field_is_attributed() {
-  using field = member_type_t<S, Pair>;
-  if constexpr (attributed_field<field>) {
+  if constexpr (attributed_field<member_type_t<S, Pair>>) {
     return true;
   } else {
-    using name = std::remove_cvref_t<decltype(boost::hana::first(std::declval<Pair>()))>;
-    return sizeof(field_without_sharing_attribute<S, name>) == 0;
+    return sizeof(field_without_sharing_attribute<S, pair_name_t<Pair>>) == 0;
   }
 }
 
+// The field rules over one list of pairs, as plain folds (one instantiation per S).
+template <class S, class List>
+struct field_rules;
+template <class S, class... Pairs>
+struct field_rules<S, pair_list<Pairs...>> {
+  static constexpr bool data_members =
+      (is_data_member_accessor_v<pair_accessor_t<Pairs>> && ... && true);
+  static constexpr bool report_not_data_members() {
+    return (field_is_data_member<S, Pairs>() && ... && true);
+  }
+  // Read only once data_members holds: member_type_t needs a callable accessor.
+  static constexpr bool attributed() {
+    return (attributed_field<member_type_t<S, Pairs>> && ... && true);
+  }
+  static constexpr bool report_unattributed() {
+    return (field_is_attributed<S, Pairs>() && ... && true);
+  }
+  static constexpr bool names_plain() {
+    return (is_plain_property_name(name_view<pair_name_t<Pairs>>()) && ... && true);
+  }
+  static constexpr bool names_unique() {
+    const std::string_view names[] = {name_view<pair_name_t<Pairs>>()..., ""};
+    for (std::size_t i = 0; i < sizeof...(Pairs); ++i) {
+      for (std::size_t j = i + 1; j < sizeof...(Pairs); ++j) {
+        if (names[i] == names[j]) return false;
+      }
+    }
+    return true;
+  }
+};
+
 template <class S>
-inline constexpr bool all_fields_attributed = boost::hana::unpack(
-    boost::hana::accessors<S>(), [](auto... pairs) {
-      return (attributed_field<member_type_t<S, decltype(pairs)>> && ... && true);
-    });
+using field_rules_of = field_rules<S, pairs_of_t<S>>;
+
+template <class S>
+inline constexpr bool all_fields_are_data_members = field_rules_of<S>::data_members;
+
+template <class S>
+inline constexpr bool all_fields_attributed = field_rules_of<S>::attributed();
 
 template <class S>
 constexpr bool report_unattributed_fields() {
-  return boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
-    return (field_is_attributed<S, decltype(pairs)>() && ... && true);
-  });
+  return field_rules_of<S>::report_unattributed();
 }
 
 }  // namespace detail
@@ -215,7 +221,7 @@ constexpr field_info make_field_info() {
     projection = unwrap_optional_t<value>::projection;
     grammar = unwrap_optional_t<value>::central_grammar;
   }
-  return field_info{name_view<std::remove_cvref_t<decltype(boost::hana::first(std::declval<Pair>()))>>(),
+  return field_info{name_view<pair_name_t<Pair>>(),
                     field::sharing,
                     exposure_of<field>(),
                     kind_of<value>(),
@@ -240,9 +246,7 @@ inline constexpr bool event_check = [] {
                   "that computes a value (BOOST_HANA_ADAPT_ADT) could send instance-only data "
                   "centrally (field_is_not_a_data_member in the next error names the field)");
     if constexpr (!detail::all_fields_are_data_members<S>) {
-      boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
-        return (detail::field_is_data_member<S, decltype(pairs)>() && ... && true);
-      });
+      detail::field_rules_of<S>::report_not_data_members();
     }
   }
   if constexpr (hana_struct<S> && detail::all_fields_are_data_members<S>) {
@@ -251,24 +255,11 @@ inline constexpr bool event_check = [] {
                   "it as central<T> or instance_only<T> (field_without_sharing_attribute in the "
                   "next error names the event and the field)");
     if constexpr (!detail::all_fields_attributed<S>) detail::report_unattributed_fields<S>();
-    constexpr bool names_ok = boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
-      return (detail::is_plain_property_name(
-                  detail::name_view<std::remove_cvref_t<decltype(boost::hana::first(pairs))>>()) &&
-              ... && true);
-    });
+    constexpr bool names_ok = detail::field_rules_of<S>::names_plain();
     static_assert(names_ok,
                   "onefuzz::telemetry: a field's wire name must be 1 to 150 characters of "
                   "[A-Za-z0-9_] (the ingestion limit for property names)");
-    constexpr bool names_unique = boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
-      const std::string_view names[] = {
-          detail::name_view<std::remove_cvref_t<decltype(boost::hana::first(pairs))>>()..., ""};
-      for (std::size_t i = 0; i < sizeof...(pairs); ++i) {
-        for (std::size_t j = i + 1; j < sizeof...(pairs); ++j) {
-          if (names[i] == names[j]) return false;
-        }
-      }
-      return true;
-    });
+    constexpr bool names_unique = detail::field_rules_of<S>::names_unique();
     static_assert(names_unique,
                   "onefuzz::telemetry: two fields of one event or context have the same wire name "
                   "(possible with BOOST_HANA_ADAPT_STRUCT listing a member twice)");
@@ -304,12 +295,19 @@ inline constexpr bool event_declaration_check = [] {
 template <class E>
 concept event = event_declaration_check<E> && telemetry_event<E>;
 
+namespace detail {
+template <class S, class List>
+struct field_table;
+template <class S, class... Pairs>
+struct field_table<S, pair_list<Pairs...>> {
+  static constexpr std::array<field_info, sizeof...(Pairs)> value{make_field_info<S, Pairs>()...};
+};
+}  // namespace detail
+
 // Every field of S in declaration order, checked by event_check.
 template <class S>
   requires event_check<S>
-inline constexpr auto fields_of = boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
-  return std::array<field_info, sizeof...(pairs)>{detail::make_field_info<S, decltype(pairs)>()...};
-});
+inline constexpr auto fields_of = detail::field_table<S, detail::pairs_of_t<S>>::value;
 
 namespace detail {
 template <class S>

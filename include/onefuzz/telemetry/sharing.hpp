@@ -33,9 +33,13 @@ class field_storage {
   template <class U>
   constexpr field_storage(std::in_place_t, U&& value) : value_(std::forward<U>(value)) {}
 
+  // The exclusion is the first conjunct here and in the attributes' constructors: the
+  // compiler weighs these templates for every copy and move of the class, and stops at the
+  // first false conjunct, so instantiating central<T> need not ask whether T is assignable
+  // (or constructible) from the attribute itself, which costs every event its compile time.
   template <class U>
-    requires std::assignable_from<T&, U&&> &&
-             (!std::derived_from<std::remove_cvref_t<U>, field_storage>)
+    requires(!std::derived_from<std::remove_cvref_t<U>, field_storage>) &&
+            std::assignable_from<T&, U&&>
   constexpr field_storage& operator=(U&& value) {
     value_ = std::forward<U>(value);
     return *this;
@@ -129,8 +133,8 @@ class central : public detail::field_storage<T> {
   // bypass an explicit constructor (`{.job = uuid{...}}` must not make a job_id). Written
   // here rather than inherited: g++ 12 drops explicit(bool) on inherited constructors.
   template <class U>
-    requires std::constructible_from<T, U&&> &&
-             (!std::derived_from<std::remove_cvref_t<U>, detail::field_storage<T>>)
+    requires(!std::derived_from<std::remove_cvref_t<U>, detail::field_storage<T>>) &&
+            std::constructible_from<T, U&&>
   constexpr explicit(!std::is_convertible_v<U&&, T>) central(U&& value)
       : detail::field_storage<T>(std::in_place, std::forward<U>(value)) {}
   using detail::field_storage<T>::operator=;
@@ -157,8 +161,8 @@ class instance_only : public detail::field_storage<T> {
   // bypass an explicit constructor (`{.job = uuid{...}}` must not make a job_id). Written
   // here rather than inherited: g++ 12 drops explicit(bool) on inherited constructors.
   template <class U>
-    requires std::constructible_from<T, U&&> &&
-             (!std::derived_from<std::remove_cvref_t<U>, detail::field_storage<T>>)
+    requires(!std::derived_from<std::remove_cvref_t<U>, detail::field_storage<T>>) &&
+            std::constructible_from<T, U&&>
   constexpr explicit(!std::is_convertible_v<U&&, T>) instance_only(U&& value)
       : detail::field_storage<T>(std::in_place, std::forward<U>(value)) {}
   using detail::field_storage<T>::operator=;

@@ -14,11 +14,12 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 
 // The contexts are plain aggregates adapted with BOOST_HANA_ADAPT_STRUCT (not
 // BOOST_HANA_DEFINE_STRUCT, which has no room for a default member initializer), so that
 // `role` defaults to the right program: `task_context{.job_id = ..., ...}` is an agent
-// context without saying so. detail::aggregate_arity checks below that the adapted list
+// context without saying so. detail::context_is_complete checks below that the adapted list
 // names every member, so a member added without adapting it fails to compile.
 namespace onefuzz::telemetry::catalog {
 
@@ -72,13 +73,22 @@ struct any_attributed {
   operator F() const;  // declared only: used in unevaluated requires-expressions
 };
 
-template <class T, class... Seen>
-constexpr std::size_t aggregate_arity() {
-  if constexpr (requires { T{Seen{}..., any_attributed{}}; }) {
-    return aggregate_arity<T, Seen..., any_attributed>();
-  } else {
-    return sizeof...(Seen);
-  }
+template <std::size_t>
+using any_attributed_at = any_attributed;
+
+// True when T{} takes sizeof...(I) attributed initializers. For an aggregate of attributed
+// members that holds up to its number of members and fails beyond it, so two probes (n and
+// n + 1) pin the count without trying every length below it.
+template <class T, std::size_t... I>
+constexpr bool takes_initializers(std::index_sequence<I...>) {
+  return requires { T{any_attributed_at<I>{}...}; };
+}
+
+// True when T has exactly n members.
+template <class T, std::size_t N>
+constexpr bool has_member_count() {
+  return takes_initializers<T>(std::make_index_sequence<N>{}) &&
+         !takes_initializers<T>(std::make_index_sequence<N + 1>{});
 }
 
 }  // namespace detail
@@ -99,7 +109,7 @@ namespace detail {
 // True when C is a well-formed context whose adapted list names all of its members.
 template <class C>
 constexpr bool context_is_complete() {
-  return event_check<C> && aggregate_arity<C>() == fields_of<C>.size();
+  return event_check<C> && has_member_count<C, fields_of<C>.size()>();
 }
 }  // namespace detail
 
