@@ -11,6 +11,12 @@
 #     was one target; this keeps them building until each names the layers it uses (a
 #     consumer names them: see the README, "Using the library").
 #
+#   onefuzz_telemetry_compiled, when ONEFUZZ_TELEMETRY_SEPARATE_COMPILATION is ON (the
+#     default for the top-level project): a static library compiled from the src.hpp of each
+#     component that offers one (docs/separate-compilation.md), with the macro
+#     ONEFUZZ_TELEMETRY_SEPARATE_COMPILATION as a PUBLIC definition; appended to
+#     ONEFUZZ_TELEMETRY_LAYER_TARGETS, so every program linking the layers gets both.
+#
 #   Boost::json, when the transport is left out (and so Boost.JSON was not looked for):
 #     Boost.JSON compiled from its headers (<boost/json/src.hpp>) for the project's own
 #     programs, so the core tests run where only Boost's headers exist (a cross build).
@@ -29,6 +35,28 @@ set(ONEFUZZ_TELEMETRY_LAYER_TARGETS onefuzz::telemetry)
 foreach(layer IN LISTS ONEFUZZ_TELEMETRY_COMPONENTS)
   list(APPEND ONEFUZZ_TELEMETRY_LAYER_TARGETS onefuzz::telemetry_${layer})
 endforeach()
+
+# The components' definitions, compiled once: one #include line per src.hpp.
+set(onefuzz_compiled_sources "")
+if("testing" IN_LIST ONEFUZZ_TELEMETRY_COMPONENTS)
+  list(APPEND onefuzz_compiled_sources "onefuzz/telemetry/testing/src.hpp")
+endif()
+# One macro switches every component's headers to declarations, so the library holds the
+# definitions of every component this build makes that offers a src.hpp.
+if("transport" IN_LIST ONEFUZZ_TELEMETRY_COMPONENTS)
+  list(APPEND onefuzz_compiled_sources "onefuzz/telemetry/transport/src.hpp")
+endif()
+if(ONEFUZZ_TELEMETRY_SEPARATE_COMPILATION AND onefuzz_compiled_sources)
+  list(TRANSFORM onefuzz_compiled_sources REPLACE "(.+)" "#include <\\1>")
+  list(JOIN onefuzz_compiled_sources "\n" content)
+  set(source "${PROJECT_BINARY_DIR}/onefuzz_telemetry_compiled.cpp")
+  file(CONFIGURE OUTPUT "${source}" CONTENT "${content}\n")
+  add_library(onefuzz_telemetry_compiled STATIC "${source}")
+  target_compile_definitions(onefuzz_telemetry_compiled PUBLIC ONEFUZZ_TELEMETRY_SEPARATE_COMPILATION)
+  target_link_libraries(onefuzz_telemetry_compiled
+    PUBLIC ${ONEFUZZ_TELEMETRY_LAYER_TARGETS} PRIVATE onefuzz_telemetry_warnings)
+  list(APPEND ONEFUZZ_TELEMETRY_LAYER_TARGETS onefuzz_telemetry_compiled)
+endif()
 
 function(onefuzz_link_layers_in dir)
   get_filename_component(dir "${dir}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <onefuzz/telemetry/transport/connection_string.hpp>
+#include <onefuzz/telemetry/transport/detail/config.hpp>
 #include <onefuzz/telemetry/transport/result.hpp>
 
 #include <array>
@@ -81,13 +82,8 @@ std::optional<source_value> first_set(const std::optional<std::string>& override
 }
 
 // Parses the winning source; the error names the source, never its value.
-inline result<std::optional<connection_settings>> parse_source(const std::optional<source_value>& found,
-                                                               const parse_options& options) {
-  if (!found) return std::optional<connection_settings>{};
-  auto parsed = detail::parse_key_or_connection_string(found->value, options);
-  if (!parsed) return transport::error{"resolve_destinations: " + found->source + " " + parsed.error().message};
-  return std::optional<connection_settings>{std::move(*parsed)};
-}
+ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::optional<connection_settings>> parse_source(
+    const std::optional<source_value>& found, const parse_options& options);
 
 }  // namespace detail
 
@@ -101,34 +97,11 @@ inline result<std::optional<connection_settings>> parse_source(const std::option
 //    or "destination_overrides.instance" / "destination_overrides.central". With central_disabled
 //    the central sources are not read, so there is no conflict.
 // No message contains a source's value or any key.
-inline result<destinations> resolve_destinations(const destination_overrides& overrides = {},
-                                                 getenv_fn lookup = &std::getenv) {
-  destinations out;
-
-  const auto instance = detail::first_set(overrides.instance, "destination_overrides.instance",
-                                          instance_environment_variables, lookup);
-  auto instance_settings = detail::parse_source(instance, overrides.options);
-  if (!instance_settings) return instance_settings.error();
-  out.instance = std::move(*instance_settings);
-  if (instance) out.instance_source = instance->source;
-
-  if (!overrides.central_disabled) {
-    const auto central = detail::first_set(overrides.central, "destination_overrides.central",
-                                           central_environment_variables, lookup);
-    auto central_settings = detail::parse_source(central, overrides.options);
-    if (!central_settings) return central_settings.error();
-    out.central = std::move(*central_settings);
-    if (central) out.central_source = central->source;
-  }
-
-  if (out.instance && out.central &&
-      detail::iequals(out.instance->instrumentation_key, out.central->instrumentation_key)) {
-    return transport::error{"resolve_destinations: " + out.instance_source + " and " + out.central_source +
-                            " hold the same instrumentation key; central telemetry would receive the full "
-                            "payloads. Set a different key, or turn central telemetry off "
-                            "(destination_overrides.central_disabled)"};
-  }
-  return out;
-}
+ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<destinations> resolve_destinations(const destination_overrides& overrides = {},
+                                                                           getenv_fn lookup = &std::getenv);
 
 }  // namespace onefuzz::telemetry::transport
+
+#ifndef ONEFUZZ_TELEMETRY_SEPARATE_COMPILATION
+#include <onefuzz/telemetry/transport/impl/environment.ipp>
+#endif

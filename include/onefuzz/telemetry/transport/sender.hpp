@@ -70,18 +70,7 @@ class sender {
         diagnostics_(options_.diagnostics),
         context_(std::move(context)),
         queue_(options_.queue_capacity) {
-    auto resolved = resolve_destinations(options_.destinations, options_.getenv);
-    if (!resolved) {
-      throw std::invalid_argument("onefuzz::telemetry::transport::sender: " + resolved.error().message);
-    }
-    if (resolved->instance) {
-      instance_.emplace("instance", std::move(*resolved->instance), options_.instance, options_, diagnostics_,
-                        diagnostic_destination::instance);
-    }
-    if (resolved->central) {
-      central_.emplace("central", std::move(*resolved->central), options_.central, options_, diagnostics_,
-                       diagnostic_destination::central);
-    }
+    detail::open_destinations(options_, diagnostics_, instance_, central_);
     writer_.emplace(options_, context_, instance_ ? &*instance_ : nullptr, central_ ? &*central_ : nullptr);
     if (instance_) instance_->start();
     if (central_) central_->start();

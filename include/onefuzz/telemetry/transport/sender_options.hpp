@@ -8,7 +8,7 @@
 #include <onefuzz/telemetry/transport/environment.hpp>
 #include <onefuzz/telemetry/transport/http_options.hpp>
 #include <onefuzz/telemetry/transport/backoff_options.hpp>
-#include <onefuzz/telemetry/transport/spool.hpp>
+#include <onefuzz/telemetry/transport/spool_options.hpp>
 
 #include <chrono>
 #include <cstddef>

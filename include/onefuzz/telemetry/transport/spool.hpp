@@ -6,6 +6,7 @@
 #include <onefuzz/telemetry/transport/detail/batch.hpp>
 #include <onefuzz/telemetry/transport/detail/spool_files.hpp>
 #include <onefuzz/telemetry/transport/detail/spool_format.hpp>
+#include <onefuzz/telemetry/transport/spool_options.hpp>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -26,15 +27,6 @@
 #include <vector>
 
 namespace onefuzz::telemetry::transport {
-
-// Where and how much a destination may spool. An empty directory means no spool: what
-// cannot be sent is dropped and counted, as without this feature.
-struct spool_options {
-  std::filesystem::path directory{};
-  std::uint64_t max_bytes = 64ull * 1024 * 1024;
-  // The ingestion service rejects items older than 48 hours, so older files are discarded.
-  std::chrono::hours max_age{48};
-};
 
 // One spool file as listed: its path, item count, size and the time of its oldest item.
 struct spool_entry {

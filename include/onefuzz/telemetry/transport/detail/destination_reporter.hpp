@@ -16,9 +16,9 @@ namespace onefuzz::telemetry::transport::detail {
 
 class destination_reporter {
  public:
-  destination_reporter(diagnostics_channel& channel, diagnostic_destination destination,
+  destination_reporter(diagnostics_channel& channel, diagnostic_destination which,
                        sink_counters& counters) noexcept
-      : channel_(channel), destination_(destination), counters_(counters) {}
+      : channel_(channel), destination_(which), counters_(counters) {}
 
   // Whether a record of this severity would be told (so a costly message is not built for
   // nothing).

@@ -54,12 +54,12 @@ class spool_ledger {
   // own damaged files count what they announced as restored and dropped (spool_corrupt).
   // A folder that cannot be created or is refused leaves the destination without a
   // spool, and says so.
-  spool_ledger(std::string_view kind, std::string_view instrumentation_key, const spool_options& options,
+  spool_ledger(std::string_view label, std::string_view instrumentation_key, const spool_options& options,
                std::string_view endpoint, destination_reporter& reporter, sink_counters& counters)
       : reporter_(reporter), counters_(counters), endpoint_(endpoint) {
     if (options.directory.empty()) return;
     spool_options folder = options;
-    folder.directory = spool_folder(options.directory, kind, instrumentation_key);
+    folder.directory = spool_folder(options.directory, label, instrumentation_key);
     try {
       spool_.emplace(std::move(folder));
     } catch (const std::filesystem::filesystem_error& e) {

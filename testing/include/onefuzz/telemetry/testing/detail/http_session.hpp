@@ -288,22 +288,34 @@ inline asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_pt
   co_await serve_requests(stream, std::move(state), id);
 }
 
-// How ingestion_server serves an accepted connection in cleartext: the session coroutine
-// for `socket`, which owns copies of everything it uses.
-struct plain_transport {
-  static constexpr char const* scheme = "http";
-  asio::awaitable<void> operator()(tcp::socket socket, std::shared_ptr<ingestion_state> state,
-                                   std::shared_ptr<connection_count> count, std::uint64_t id) const {
+// How ingestion_server serves an accepted connection: the choice of transport (cleartext
+// here, TLS in tls_session.hpp) as an object, so the server itself is not a template and
+// its code compiles once (src.hpp). Shared by the server and its accept loop.
+class session_factory {
+public:
+  virtual ~session_factory() = default;
+  // endpoint()'s scheme: "http" or "https".
+  virtual char const* scheme() const noexcept = 0;
+  // The session coroutine for `socket`, which owns copies of everything it uses.
+  virtual asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<ingestion_state> state,
+                                      std::shared_ptr<connection_count> count, std::uint64_t id) const = 0;
+};
+
+// Cleartext HTTP.
+class plain_session_factory final : public session_factory {
+public:
+  char const* scheme() const noexcept override { return "http"; }
+  asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<ingestion_state> state,
+                              std::shared_ptr<connection_count> count, std::uint64_t id) const override {
     return serve_connection(std::move(socket), std::move(state), std::move(count), id);
   }
 };
 
 // Accepts connections until the acceptor is closed or the server stops, and hands each to
-// `transport(socket, state, count, id)` (plain_transport, or tls_transport), which returns
-// its session coroutine. Connections beyond the cap are closed at once, which a client sees
-// as a network error.
-template <class Transport>
-asio::awaitable<void> accept_loop(tcp::acceptor acceptor, std::shared_ptr<ingestion_state> state, Transport transport) {
+// `sessions`, which returns its session coroutine. Connections beyond the cap are closed at
+// once, which a client sees as a network error.
+inline asio::awaitable<void> accept_loop(tcp::acceptor acceptor, std::shared_ptr<ingestion_state> state,
+                                         std::shared_ptr<session_factory const> sessions) {
   auto count = std::make_shared<connection_count>();
   auto const executor = co_await asio::this_coro::executor;
   for (;;) {
@@ -326,7 +338,7 @@ asio::awaitable<void> accept_loop(tcp::acceptor acceptor, std::shared_ptr<ingest
     ++count->open;
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(executor, transport(std::move(socket), state, count, ++count->last_id), asio::detached);
+    asio::co_spawn(executor, sessions->serve(std::move(socket), state, count, ++count->last_id), asio::detached);
   }
 }
 

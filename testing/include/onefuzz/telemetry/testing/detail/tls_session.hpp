@@ -106,15 +106,20 @@ inline asio::awaitable<void> serve_tls_connection(tcp::socket socket, std::share
 
 // How tls_ingestion_server serves an accepted connection. The context and the log are
 // shared with the server object, and outlive it while sessions still run.
-struct tls_transport {
-  static constexpr char const* scheme = "https";
-  std::shared_ptr<asio::ssl::context> context;
-  std::shared_ptr<tls_handshake_log> handshakes;
+class tls_session_factory final : public session_factory {
+public:
+  tls_session_factory(std::shared_ptr<asio::ssl::context> context, std::shared_ptr<tls_handshake_log> handshakes)
+      : context_(std::move(context)), handshakes_(std::move(handshakes)) {}
 
-  asio::awaitable<void> operator()(tcp::socket socket, std::shared_ptr<ingestion_state> state,
-                                   std::shared_ptr<connection_count> count, std::uint64_t id) const {
-    return serve_tls_connection(std::move(socket), context, handshakes, std::move(state), std::move(count), id);
+  char const* scheme() const noexcept override { return "https"; }
+  asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<ingestion_state> state,
+                              std::shared_ptr<connection_count> count, std::uint64_t id) const override {
+    return serve_tls_connection(std::move(socket), context_, handshakes_, std::move(state), std::move(count), id);
   }
+
+private:
+  std::shared_ptr<asio::ssl::context> context_;
+  std::shared_ptr<tls_handshake_log> handshakes_;
 };
 
 }  // namespace onefuzz::telemetry::testing::detail
