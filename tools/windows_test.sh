@@ -66,9 +66,14 @@ step "build: Windows tests and payload program (mingw-w64), Linux payload progra
 skip='^audit\.manifest'
 tests=$(ctest --test-dir "$build/windows" -N --label-exclude "compile-fail|mutation" \
           --exclude-regex "$skip" | sed -n 's/^ *Test *#[0-9]*: //p')
+# The programs those tests run (an area's executable, or one of its own): the paths in the
+# build folder their add_test lines name (not built yet, so `ctest -V` cannot show them).
+testfiles=$(find "$build/windows" -name CTestTestfile.cmake)
+programs=$(for name in $tests; do grep -h -F "add_test([=[$name]=]" $testfiles; done |
+             grep -o "\"$build/windows/[^\"]*\"" | tr -d '"' | sed "s|^$build/windows/||" | sort -u)
 targets=(onefuzz-payloads)
-for name in $tests; do  # a test that runs a program of its own: that program's target
-  if ninja -C "$build/windows" -t query "$name" >/dev/null 2>&1; then targets+=("$name"); fi
+for program in $programs; do  # a program this build makes: its path is a Ninja target
+  if ninja -C "$build/windows" -t query "$program" >/dev/null 2>&1; then targets+=("$program"); fi
 done
 cmake --build "$build/windows" -j "$jobs" --target "${targets[@]}"
 cmake --build "$build/linux" -j "$jobs" --target onefuzz-payloads

@@ -19,6 +19,10 @@
 #include <string_view>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace golden_test {
+
 namespace {
 
 namespace tel = onefuzz::telemetry;
@@ -566,3 +570,5 @@ TEST_CASE("golden: supervisor and proxy contexts", "[catalog][golden]") {
                  central);
   }
 }
+
+}  // namespace golden_test

@@ -17,6 +17,10 @@
 #include <string_view>
 #include <utility>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace grammar_test {
+
 namespace {
 
 namespace tel = onefuzz::telemetry;
@@ -316,3 +320,5 @@ TEST_CASE("tool_name's projection never hits its grammar", "[catalog][reviewed][
     CHECK(rejected == 0);
   }
 }
+
+}  // namespace grammar_test

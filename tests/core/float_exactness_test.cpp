@@ -26,6 +26,10 @@
 #error "tests/core/CMakeLists.txt sets ONEFUZZ_RUST_FLOAT_DISPLAY_TABLE, the table's path"
 #endif
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace float_exactness_test {
+
 namespace tel = onefuzz::telemetry;
 
 namespace {
@@ -264,3 +268,5 @@ TEST_CASE("the writer agrees with a slow reference of Rust's rule on random valu
   }
   CHECK(mismatches == 0);
 }
+
+}  // namespace float_exactness_test

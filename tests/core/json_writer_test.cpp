@@ -10,6 +10,10 @@
 #include <limits>
 #include <string>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace json_writer_test {
+
 namespace tel = onefuzz::telemetry;
 
 namespace {
@@ -196,3 +200,5 @@ TEST_CASE("output_buffer keeps its capacity across clear()") {
   out.append("abc");
   CHECK(out.view() == "abc");
 }
+
+}  // namespace json_writer_test

@@ -35,6 +35,10 @@
 #include <utility>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace sentinel_test {
+
 namespace {
 
 namespace hana = boost::hana;
@@ -84,7 +88,7 @@ class sentinel_source {
 };
 
 template <class T>
-inline constexpr bool always_false = false;
+[[maybe_unused]] inline constexpr bool always_false = false;
 
 std::string hex(std::uint64_t value, int digits) {
   char text[32];
@@ -532,3 +536,5 @@ TEST_CASE("sentinels: the reviewed tool name leaves only its file name", "[catal
   CHECK(p.raw.find("secret_user") == std::string::npos);
   CHECK_FALSE(contains(p.root, "/home"));
 }
+
+}  // namespace sentinel_test

@@ -9,6 +9,10 @@
 #include <set>
 #include <string>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace serialize_test {
+
 using namespace core_test;
 namespace json = boost::json;
 
@@ -366,3 +370,5 @@ TEST_CASE("field values keep plain-member ergonomics") {
   static_assert(sizeof(tel::central<std::uint64_t>) == sizeof(std::uint64_t));
   static_assert(std::is_trivially_copyable_v<tel::central<double>>);
 }
+
+}  // namespace serialize_test

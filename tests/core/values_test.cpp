@@ -5,6 +5,10 @@
 
 #include <set>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace values_test {
+
 using namespace core_test;
 
 TEST_CASE("uuid parses every accepted form and formats lowercase hyphenated") {
@@ -127,3 +131,5 @@ TEST_CASE("the field table describes kinds, types and sharing for audits") {
   static_assert(fields[11].type_name == "path");
   CHECK(fields[13].name == "note");
 }
+
+}  // namespace values_test

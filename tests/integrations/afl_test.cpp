@@ -19,6 +19,10 @@
 #include <thread>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace afl_test {
+
 namespace cat = onefuzz::telemetry::catalog;
 namespace integ = onefuzz::telemetry::integrations;
 using integrations_test::data_file;
@@ -327,3 +331,5 @@ TEST_CASE("afl_reporter reads the file each period, skips missing and empty read
   CHECK(reporter.report_now());
   CHECK(reporter.statistics().reads == reads_at_stop + 1);
 }
+
+}  // namespace afl_test

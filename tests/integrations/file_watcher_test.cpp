@@ -23,6 +23,10 @@
 #include <variant>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace file_watcher_test {
+
 namespace cat = onefuzz::telemetry::catalog;
 namespace integ = onefuzz::telemetry::integrations;
 using integ::file_event;
@@ -254,3 +258,5 @@ TEST_CASE("send_file_event maps each directory to its catalog event") {
   CHECK(*std::get<cat::new_coverage>(sent[1]).path == "input-1");
   CHECK(*std::get<cat::new_crashdump>(sent[2]).path == "core.1");
 }
+
+}  // namespace file_watcher_test

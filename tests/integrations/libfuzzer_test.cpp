@@ -31,6 +31,10 @@
 #include <string>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace libfuzzer_test {
+
 namespace tel = onefuzz::telemetry;
 namespace cat = onefuzz::telemetry::catalog;
 namespace integ = onefuzz::telemetry::integrations;
@@ -435,3 +439,5 @@ TEST_CASE("reporter through emit_to(sender): runtime_stats reach both instances"
   const auto stats = sender.instance_statistics();
   CHECK(stats.emitted == stats.accepted);
 }
+
+}  // namespace libfuzzer_test

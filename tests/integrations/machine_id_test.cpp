@@ -18,6 +18,10 @@
 #include <thread>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace machine_id_test {
+
 namespace cat = onefuzz::telemetry::catalog;
 namespace integ = onefuzz::telemetry::integrations;
 namespace http = boost::beast::http;
@@ -310,3 +314,5 @@ TEST_CASE("keyed machine id: off by default, on with ONEFUZZ_TELEMETRY_MACHINE_I
              Catch::Contains("ONEFUZZ_TELEMETRY_MACHINE_ID_SALT") && Catch::Contains("16"));
   CHECK_THAT(weak.error().message, !Catch::Contains("hunter2"));  // the salt is not echoed
 }
+
+}  // namespace machine_id_test

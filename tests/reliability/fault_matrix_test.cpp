@@ -4,6 +4,10 @@
 
 #include <boost/json.hpp>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace fault_matrix_test {
+
 using namespace sender_support;
 using tel::testing::fault;
 using tel::testing::ingestion_server;
@@ -174,3 +178,5 @@ TEST_CASE("quota answers are counted and the destination keeps working afterward
   CHECK(s.accepted == 2);
   check_accounting(s);
 }
+
+}  // namespace fault_matrix_test

@@ -24,12 +24,16 @@
 #include <string_view>
 #include <thread>
 
+extern char** environ;  // the parent's environment, for the child (global: POSIX declares it so)
+
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace kill_restart_test {
+
 namespace fs = std::filesystem;
 using namespace sender_support;
 using tel::testing::fault;
 using tel::testing::ingestion_server;
-
-extern char** environ;
 
 namespace {
 
@@ -114,3 +118,5 @@ TEST_CASE("a sender killed with SIGKILL during an outage loses only its last sec
   CHECK(old_arrived * 10 >= old_events * 9);
   CHECK(restored > 0);
 }
+
+}  // namespace kill_restart_test

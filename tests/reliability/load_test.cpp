@@ -7,6 +7,10 @@
 #include <fstream>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace load_test {
+
 using namespace sender_support;
 using tel::transport::drop_reason;
 
@@ -120,3 +124,5 @@ TEST_CASE("four producers against an outage: bounded memory, flat emit latency, 
     CHECK(last <= 4 * first + 2000);
   }
 }
+
+}  // namespace load_test

@@ -3,6 +3,10 @@
 // into an abort with a message. Rounds sweep the race window between emit and flush.
 #include "sender_support.hpp"
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace stress_test {
+
 using namespace sender_support;
 using tel::testing::ingestion_server;
 
@@ -51,3 +55,5 @@ TEST_CASE("concurrent flushes from several threads all return") {
   CHECK(s.accepted == 400);
   check_accounting(s);
 }
+
+}  // namespace stress_test

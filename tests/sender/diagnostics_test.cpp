@@ -18,6 +18,10 @@
 #include <string>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace diagnostics_test {
+
 using namespace sender_support;
 using tel::testing::fault;
 using tel::testing::ingestion_server;
@@ -438,3 +442,5 @@ TEST_CASE("the default handler writes one line per record to stderr, and off() w
   CHECK(lines.find("retrying") == std::string::npos);  // info is below the default minimum
   CHECK(lines.find(instance_key) == std::string::npos);
 }
+
+}  // namespace diagnostics_test

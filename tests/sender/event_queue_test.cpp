@@ -10,6 +10,10 @@
 #include <thread>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace event_queue_test {
+
 using onefuzz::telemetry::transport::event_queue;
 using onefuzz::telemetry::transport::push_result;
 using onefuzz::telemetry::transport::queued_event_ops;
@@ -205,3 +209,5 @@ TEST_CASE("after close() returns, every event pushed before it can be popped and
     CHECK(popped_sum == pushed_sum.load());
   }
 }
+
+}  // namespace event_queue_test

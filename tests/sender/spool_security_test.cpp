@@ -12,6 +12,8 @@
 #include "temporary_directory.hpp"
 #include "sender_support.hpp"
 
+#include <onefuzz/telemetry/transport/detail/spool_ledger.hpp>  // detail::spool_folder
+
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -24,6 +26,10 @@
 #include <fstream>
 #include <random>
 #include <string>
+
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace spool_security_test {
 
 namespace fs = std::filesystem;
 using namespace sender_support;
@@ -529,3 +535,5 @@ TEST_CASE("a sender counts damaged spool files' announced items and planted file
   CHECK(server.requests().empty());
   CHECK(capture.wait_for(tel::transport::diagnostic_kind::spool_read_failed));
 }
+
+}  // namespace spool_security_test

@@ -3,6 +3,8 @@
 #include "temporary_directory.hpp"
 #include "sender_support.hpp"
 
+#include <onefuzz/telemetry/transport/spool.hpp>
+
 #include <boost/json.hpp>
 
 #include <sys/stat.h>
@@ -12,6 +14,10 @@
 #include <fstream>
 #include <random>
 #include <string>
+
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace spool_test {
 
 namespace fs = std::filesystem;
 using namespace sender_support;
@@ -242,3 +248,5 @@ TEST_CASE("every spool line must be exactly one complete JSON object") {
   CHECK(tel::transport::parse_spool_file("onefuzz-spool 1 1 -1\n{}", batch) == spool_read_error::bad_header);
   CHECK_FALSE(tel::transport::parse_spool_file("onefuzz-spool 1 1 9223372036854\n{}", batch).has_value());
 }
+
+}  // namespace spool_test

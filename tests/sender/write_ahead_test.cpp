@@ -12,6 +12,10 @@
 #include <string>
 #include <thread>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace write_ahead_test {
+
 namespace fs = std::filesystem;
 using namespace sender_support;
 using tel::testing::fault;
@@ -82,7 +86,12 @@ TEST_CASE("a batch whose first attempt fails is on disk while it waits, and leav
   REQUIRE(server.wait_for_requests(1, std::chrono::steady_clock::now() + 10s));
   // Before the retry (1 s later) the batch is on disk, counted as spooled and nowhere else.
   CHECK(wait_for_one_file_of(spool.path, 2, 800ms));
+  // The file is visible a moment before the worker counts it: poll the counter too.
   auto s = sender.instance_statistics();
+  for (int i = 0; i < 100 && s.spooled != 2; ++i) {
+    std::this_thread::sleep_for(5ms);
+    s = sender.instance_statistics();
+  }
   CHECK(s.spooled == 2);
   CHECK(s.accepted == 0);
   check_accounting(s);
@@ -253,3 +262,5 @@ TEST_CASE("the backoff starts at its first step again after a success, and never
   CHECK(s.accepted == 4);
   check_accounting(s);
 }
+
+}  // namespace write_ahead_test

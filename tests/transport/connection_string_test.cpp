@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace connection_string_test {
+
 namespace t = onefuzz::telemetry::transport;
 
 namespace {
@@ -240,3 +244,5 @@ TEST_CASE("redact_key hides all but the last four characters of long keys", "[co
   CHECK(t::redact_key("0123456789abcde") == "****");
   CHECK(t::redact_key("") == "****");
 }
+
+}  // namespace connection_string_test

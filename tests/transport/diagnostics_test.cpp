@@ -26,6 +26,10 @@
 #define ONEFUZZ_TEST_HAS_CURL 1
 #endif
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace diagnostics_test {
+
 namespace t = onefuzz::telemetry::transport;
 using namespace std::chrono_literals;
 using kind = t::diagnostic_kind;
@@ -501,3 +505,5 @@ TEST_CASE("libcurl codes map to kinds", "[diagnostics]") {
   }
 #endif
 }
+
+}  // namespace diagnostics_test

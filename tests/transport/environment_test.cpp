@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace environment_test {
+
 namespace t = onefuzz::telemetry::transport;
 
 namespace {
@@ -311,3 +315,5 @@ TEST_CASE("the same key is no conflict when central is disabled or a lower sourc
     CHECK(resolved->central_source == tel_var);
   }
 }
+
+}  // namespace environment_test

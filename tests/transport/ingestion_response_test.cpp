@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace ingestion_response_test {
+
 namespace t = onefuzz::telemetry::transport;
 
 namespace {
@@ -278,3 +282,5 @@ TEST_CASE("an unreadable 206 is dropped, an unreadable 500 is retried", "[ingest
   CHECK(t::classify_response(206, good.has_value()) == t::response_class::partial);
   CHECK(t::classify_response(500, good.has_value()) == t::response_class::partial);
 }
+
+}  // namespace ingestion_response_test

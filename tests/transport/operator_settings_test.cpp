@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace operator_settings_test {
+
 namespace t = onefuzz::telemetry::transport;
 using namespace std::chrono_literals;
 
@@ -382,3 +386,5 @@ TEST_CASE("operator_settings: code wins over the environment", "[operator_settin
     CHECK(options.batching.max_items == 100);    // not set there: the program's value
   }
 }
+
+}  // namespace operator_settings_test

@@ -25,6 +25,10 @@
 #include <thread>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace proxy_test {
+
 using namespace std::chrono_literals;
 using onefuzz::telemetry::testing::fault;
 using onefuzz::telemetry::testing::ingestion_server;
@@ -481,3 +485,5 @@ TEST_CASE("the sender waits out an HTTP-date Retry-After", "[sender][retry_after
   CHECK(took < 5s);
   CHECK(sender.instance_statistics().accepted == 2);
 }
+
+}  // namespace proxy_test

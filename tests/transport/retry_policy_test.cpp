@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace retry_policy_test {
+
 namespace t = onefuzz::telemetry::transport;
 using namespace std::chrono_literals;
 using rc = t::response_class;
@@ -311,3 +315,5 @@ TEST_CASE("a default backoff uses its own random source", "[retry_policy][backof
   }
   CHECK(b.ceiling(100) == std::chrono::minutes{5});
 }
+
+}  // namespace retry_policy_test

@@ -19,6 +19,10 @@
 #include <thread>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace token_provider_test {
+
 namespace tr = onefuzz::telemetry::transport;
 namespace http = boost::beast::http;
 using namespace std::chrono_literals;
@@ -346,3 +350,5 @@ TEST_CASE("the default options name the real IMDS and Azure Monitor (never conta
   CHECK(defaults.refresh_before_expiry == 5min);
   CHECK(tr::detail::percent_encode("Az09-._~ /?&=%") == "Az09-._~%20%2F%3F%26%3D%25");
 }
+
+}  // namespace token_provider_test

@@ -14,6 +14,10 @@
 #include <string>
 #include <string_view>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace platform_text_test {
+
 namespace {
 
 namespace tel = onefuzz::telemetry;
@@ -111,3 +115,5 @@ TEST_CASE("the full envelope names this host when no role instance is given", "[
   if (kernel && std::getline(kernel, expected)) CHECK(instance == expected);
 #endif
 }
+
+}  // namespace platform_text_test

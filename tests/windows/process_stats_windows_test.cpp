@@ -13,9 +13,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
+
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace process_stats_windows_test {
 
 namespace integ = onefuzz::telemetry::integrations;
 namespace cat = onefuzz::telemetry::catalog;
@@ -29,6 +34,15 @@ bool under_wine() {
 }
 
 integ::process_id self() { return static_cast<integ::process_id>(::GetCurrentProcessId()); }
+
+// This program's file name (the test executable's, "tests.windows.exe"), from its module path.
+std::string own_file_name() {
+  wchar_t path[MAX_PATH];
+  const DWORD size = ::GetModuleFileNameW(nullptr, path, MAX_PATH);
+  REQUIRE(size > 0);
+  REQUIRE(size < MAX_PATH);
+  return std::filesystem::path{path}.filename().string();
+}
 
 // Spins until the process has used `ticks` more CPU time (100 ns units), or 20 s passed.
 void burn(std::uint64_t ticks) {
@@ -49,7 +63,7 @@ TEST_CASE("the test's own process: name, state, working set", "[windows][process
   const auto sample = integ::sample_process(self());
   REQUIRE(sample);
   CHECK(sample->pid == self());
-  CHECK(sample->name == "windows.process_stats.exe");
+  CHECK(sample->name == own_file_name());
   CHECK(sample->state == 'R');
   CHECK(integ::process_status_name(sample->state) == "Runnable");
   // A Catch2 program's working set is a few MB; far less than a GB.
@@ -103,7 +117,7 @@ TEST_CASE("process_monitor: a baseline, then stats", "[windows][process_stats]")
   REQUIRE(stats);
   CHECK(*stats->worker_id == 3u);
   CHECK(*stats->pid == static_cast<std::uint32_t>(self()));
-  CHECK(*stats->name == "windows.process_stats.exe");
+  CHECK(*stats->name == own_file_name());
   CHECK(*stats->process_status == "Runnable");
   CHECK(*stats->physical_memory > 500u);
   CHECK(*stats->cpu_usage > 0.0F);
@@ -116,3 +130,5 @@ TEST_CASE("a process that does not exist: the call and the Windows error are nam
   CHECK_THAT(sample.error().message, Catch::Contains("OpenProcess") && Catch::Contains("4294967281") &&
                                          Catch::Contains("Windows error"));
 }
+
+}  // namespace process_stats_windows_test

@@ -7,6 +7,10 @@
 #include <string>
 #include <string_view>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace utf16_test {
+
 namespace {
 
 using onefuzz::telemetry::detail::append_utf16_as_utf8;
@@ -65,3 +69,5 @@ TEST_CASE("wchar_t text (UTF-16 on Windows)", "[utf16]") {
   CHECK(out == "Zo\xC3\xAB");
 }
 #endif
+
+}  // namespace utf16_test

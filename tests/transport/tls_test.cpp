@@ -21,6 +21,10 @@
 #include <string>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace tls_test {
+
 using onefuzz::telemetry::testing::fault;
 using onefuzz::telemetry::testing::ingestion_server;
 using onefuzz::telemetry::testing::key_algorithm;
@@ -239,3 +243,5 @@ TEST_CASE("https to the plain server fails cleanly", "[tls][security]") {
   }
   CHECK(server.accepted_count(fixtures::ikey) == 0);
 }
+
+}  // namespace tls_test

@@ -19,6 +19,10 @@
 #include <utility>
 #include <vector>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace http_client_test {
+
 using namespace std::chrono_literals;
 using onefuzz::telemetry::testing::fault;
 using onefuzz::telemetry::testing::ingestion_server;
@@ -319,3 +323,5 @@ TEST_CASE("plain http to a link-local address only for a get that allows it", "[
   auto const after = client.get("http://169.254.169.254/metadata");
   CHECK_THAT(after.error, Catch::Contains("refusing plain http to non-loopback host"));
 }
+
+}  // namespace http_client_test

@@ -9,6 +9,10 @@
 #include <random>
 #include <string>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace gzip_test {
+
 using onefuzz::telemetry::detail::gunzip_status;
 using onefuzz::telemetry::detail::gzip_compressor;
 using onefuzz::telemetry::detail::gzip_decompress;
@@ -80,3 +84,5 @@ TEST_CASE("corrupt gzip is reported, never inflated partially", "[gzip]") {
   }
   CHECK(out.empty());
 }
+
+}  // namespace gzip_test

@@ -11,6 +11,10 @@
 #include <chrono>
 #include <string>
 
+// This file's own namespace: the files of an area are compiled together (a unity build), so
+// its names must not meet another file's, nor shadow a later file's headers' names.
+namespace tls_sender_test {
+
 using namespace sender_support;
 using namespace std::chrono_literals;
 using onefuzz::telemetry::testing::temporary_directory;
@@ -62,3 +66,5 @@ TEST_CASE("a sender refuses an unverified server, says why, and passes with the 
     CHECK_FALSE(statistics.last_failure.has_value());
   }
 }
+
+}  // namespace tls_sender_test
