@@ -157,8 +157,11 @@ inline std::string counters_json(const tel::transport::sink_statistics& s) {
   for (std::size_t i = 0; i < tel::transport::drop_reason_count; ++i) {
     if (s.dropped[i] == 0) continue;
     if (!dropped.empty()) dropped += ",";
-    dropped += "\"" + std::string{tel::transport::to_string(static_cast<tel::transport::drop_reason>(i))} +
-               "\":" + std::to_string(s.dropped[i]);
+    // Appended piece by piece: `"\"" + std::string{...}` trips g++ 12's false -Wrestrict at -O3.
+    dropped += '"';
+    dropped += tel::transport::to_string(static_cast<tel::transport::drop_reason>(i));
+    dropped += "\":";
+    dropped += std::to_string(s.dropped[i]);
   }
   return "{\"emitted\":" + std::to_string(s.emitted) + ",\"accepted\":" + std::to_string(s.accepted) +
          ",\"dropped\":{" + dropped + "},\"spooled\":" + std::to_string(s.spooled) + "}";
