@@ -169,7 +169,7 @@ void check_settings(const transport::connection_settings& settings, const transp
   FUZZ_CHECK(transport::track_url(settings, true) == std::string(endpoint) + "/v2.1/track", "track_url (bearer) differs");
 }
 
-void check_error(const transport::error& error, std::string_view function) {
+void check_error(const onefuzz::telemetry::error& error, std::string_view function) {
   FUZZ_CHECK(error.message.starts_with(std::string(function) + ": "), "the error does not start with " + std::string(function));
   for (const char c : error.message) {
     const auto u = static_cast<unsigned char>(c);

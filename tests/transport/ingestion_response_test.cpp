@@ -25,7 +25,7 @@ t::ingestion_response parse_ok(const std::string& body, const t::response_limits
   return *parsed;
 }
 
-std::string parse_error(const std::string& body, const t::response_limits& limits = {}) {
+std::string error(const std::string& body, const t::response_limits& limits = {}) {
   const auto parsed = t::parse_ingestion_response(body, limits);
   INFO("body: " << body.substr(0, 200));
   REQUIRE_FALSE(parsed.has_value());
@@ -132,7 +132,7 @@ TEST_CASE("hostile bodies give clear errors, never a crash", "[ingestion_respons
       {"{" + counts + R"("errors":[{"index":1,"statusCode":"500"}]})", p + "errors[0].statusCode is missing or not an integer in [0, 999]"},
       {"{" + counts + R"("errors":[{"index":1,"statusCode":500.0}]})", p + "errors[0].statusCode is missing or not an integer in [0, 999]"},
   };
-  for (const auto& r : rows) CHECK(parse_error(r.body) == r.error);
+  for (const auto& r : rows) CHECK(error(r.body) == r.error);
 
   const std::vector<std::string> not_json = {
       "garbage", "{", R"({"itemsReceived":1,})",
@@ -140,21 +140,21 @@ TEST_CASE("hostile bodies give clear errors, never a crash", "[ingestion_respons
   };
   for (const auto& body : not_json) {
     INFO("body: " << body);
-    CHECK(parse_error(body).rfind(p + "the body is not valid JSON (", 0) == 0);
+    CHECK(error(body).rfind(p + "the body is not valid JSON (", 0) == 0);
   }
 }
 
 TEST_CASE("size, depth and count limits", "[ingestion_response]") {
   t::response_limits small;
   small.max_body_bytes = 64;
-  CHECK(parse_error(std::string(65, ' '), small) == "parse_ingestion_response: the body is larger than 64 bytes");
-  CHECK(parse_error(std::string(4 * 1024 * 1024 + 1, ' ')) ==
+  CHECK(error(std::string(65, ' '), small) == "parse_ingestion_response: the body is larger than 64 bytes");
+  CHECK(error(std::string(4 * 1024 * 1024 + 1, ' ')) ==
         "parse_ingestion_response: the body is larger than 4194304 bytes");
 
   // Deep nesting, at the top and hidden in an ignored field.
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  CHECK(parse_error(deep).rfind("parse_ingestion_response: the body is not valid JSON (", 0) == 0);
-  CHECK(parse_error(R"({"itemsReceived":1,"itemsAccepted":1,"x":)" + deep + "}")
+  CHECK(error(deep).rfind("parse_ingestion_response: the body is not valid JSON (", 0) == 0);
+  CHECK(error(R"({"itemsReceived":1,"itemsAccepted":1,"x":)" + deep + "}")
             .rfind("parse_ingestion_response: the body is not valid JSON (", 0) == 0);
 
   t::response_limits few;
@@ -162,7 +162,7 @@ TEST_CASE("size, depth and count limits", "[ingestion_response]") {
   const std::string body = errors_body(4, 500);
   REQUIRE(body == R"({"itemsReceived":4,"itemsAccepted":0,"errors":[{"index":0,"statusCode":500},)"
                   R"({"index":1,"statusCode":500},{"index":2,"statusCode":500},{"index":3,"statusCode":500}]})");
-  CHECK(parse_error(body, few) == "parse_ingestion_response: 'errors' has more than 3 entries");
+  CHECK(error(body, few) == "parse_ingestion_response: 'errors' has more than 3 entries");
   CHECK(parse_ok(body).errors.size() == 4);
 
   // A big but legal body: 64,000 errors.

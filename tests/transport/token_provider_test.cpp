@@ -320,7 +320,7 @@ TEST_CASE("bearer_token_function: the sender's std::function over a shared provi
   time_point now = t0;
   std::vector<std::string> errors;
   const std::function<std::optional<std::string>()> bearer = tr::bearer_token_function(
-      provider, {.clock = [&now] { return now; }, .on_error = [&errors](const tr::error& e) { errors.push_back(e.message); }});
+      provider, {.clock = [&now] { return now; }, .on_error = [&errors](const onefuzz::telemetry::error& e) { errors.push_back(e.message); }});
   const auto copy = bearer;  // copies share the provider's cache
   CHECK(bearer() == std::optional<std::string>{secret_a});
   CHECK(copy() == std::optional<std::string>{secret_a});

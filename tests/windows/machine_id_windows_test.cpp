@@ -187,13 +187,13 @@ TEST_CASE("the chain's order on Windows: cache, IMDS, registry, random", "[windo
   const registry_test_key key;
   key.set_string(L"01234567-89ab-cdef-0123-456789abcdef");
   int imds_calls = 0;
-  const integ::vm_id_fetcher imds_answers = [&imds_calls]() -> onefuzz::telemetry::parse_result<cat::machine_id> {
+  const integ::vm_id_fetcher imds_answers = [&imds_calls]() -> onefuzz::telemetry::result<cat::machine_id> {
     ++imds_calls;
     return *cat::machine_id::parse(test_vm_id_text);
   };
-  const integ::vm_id_fetcher imds_fails = [&imds_calls]() -> onefuzz::telemetry::parse_result<cat::machine_id> {
+  const integ::vm_id_fetcher imds_fails = [&imds_calls]() -> onefuzz::telemetry::result<cat::machine_id> {
     ++imds_calls;
-    return onefuzz::telemetry::parse_error{"imds: GET vmId answered HTTP 404"};
+    return onefuzz::telemetry::error{"imds: GET vmId answered HTTP 404"};
   };
 
   // IMDS before the registry; its answer is cached, and the cache then answers alone.

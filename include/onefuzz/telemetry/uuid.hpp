@@ -27,14 +27,14 @@ class uuid {
 
   // Parses 32 hex digits in either case, hyphenated as 8-4-4-4-12 or not, optionally
   // in braces; anything else is an error that says what was wrong.
-  [[nodiscard]] static parse_result<uuid> parse(std::string_view text) {
+  [[nodiscard]] static result<uuid> parse(std::string_view text) {
     if (text.size() >= 2 && text.front() == '{') {
-      if (text.back() != '}') return parse_error{"uuid: an opening '{' needs a closing '}'"};
+      if (text.back() != '}') return error{"uuid: an opening '{' needs a closing '}'"};
       text = text.substr(1, text.size() - 2);
     }
     const bool hyphenated = text.size() == text_size;
     if (!hyphenated && text.size() != 32) {
-      return parse_error{"uuid: expected 32 hex digits (8-4-4-4-12), got " +
+      return error{"uuid: expected 32 hex digits (8-4-4-4-12), got " +
                          std::to_string(text.size()) + " characters"};
     }
     bytes_type bytes{};
@@ -42,14 +42,14 @@ class uuid {
     for (std::size_t i = 0; i < 16; ++i) {
       if (hyphenated && (at == 8 || at == 13 || at == 18 || at == 23)) {
         if (text[at] != '-') {
-          return parse_error{"uuid: expected '-' at position " + std::to_string(at)};
+          return error{"uuid: expected '-' at position " + std::to_string(at)};
         }
         ++at;
       }
       const int high = hex_value(text[at]);
       const int low = hex_value(text[at + 1]);
       if (high < 0 || low < 0) {
-        return parse_error{"uuid: invalid hex digit at position " +
+        return error{"uuid: invalid hex digit at position " +
                            std::to_string(high < 0 ? at : at + 1)};
       }
       bytes[i] = static_cast<std::uint8_t>(high * 16 + low);
@@ -121,7 +121,7 @@ class basic_id {
   constexpr explicit basic_id(const uuid& value) noexcept : value_(value) {}
 
   // Parses like uuid::parse.
-  [[nodiscard]] static parse_result<basic_id> parse(std::string_view text) {
+  [[nodiscard]] static result<basic_id> parse(std::string_view text) {
     auto parsed = uuid::parse(text);
     if (!parsed) return parsed.error();
     return basic_id{*parsed};

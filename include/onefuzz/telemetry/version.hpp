@@ -30,25 +30,25 @@ class version {
   constexpr version() noexcept { assign("0.0.0"); }
 
   // Parses text by the grammar above; the error names the part that did not fit.
-  [[nodiscard]] static parse_result<version> parse(std::string_view text) {
+  [[nodiscard]] static result<version> parse(std::string_view text) {
     std::string_view rest = text;
     for (int part = 0; part < 3; ++part) {
       std::size_t digits = 0;
       while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
       if (digits == 0 || digits > 5) {
-        return parse_error{"version: expected MAJOR.MINOR.PATCH with 1 to 5 digits each"};
+        return error{"version: expected MAJOR.MINOR.PATCH with 1 to 5 digits each"};
       }
       rest.remove_prefix(digits);
       if (part < 2) {
         if (rest.empty() || rest.front() != '.') {
-          return parse_error{"version: expected MAJOR.MINOR.PATCH with 1 to 5 digits each"};
+          return error{"version: expected MAJOR.MINOR.PATCH with 1 to 5 digits each"};
         }
         rest.remove_prefix(1);
       }
     }
     if (!rest.empty()) {
       if (rest.front() != '+' && rest.front() != '-') {
-        return parse_error{"version: after MAJOR.MINOR.PATCH only '+<git sha>' or '-<git sha>' may follow"};
+        return error{"version: after MAJOR.MINOR.PATCH only '+<git sha>' or '-<git sha>' may follow"};
       }
       rest.remove_prefix(1);
       std::size_t hex = 0;
@@ -57,11 +57,11 @@ class version {
         ++hex;
       }
       if (hex < 7 || hex > 40) {
-        return parse_error{"version: the git sha must be 7 to 40 lowercase hex digits"};
+        return error{"version: the git sha must be 7 to 40 lowercase hex digits"};
       }
       rest.remove_prefix(hex);
       if (!rest.empty() && rest != ".localchanges" && rest != "-local_changes") {
-        return parse_error{"version: only '.localchanges' or '-local_changes' may follow the git sha"};
+        return error{"version: only '.localchanges' or '-local_changes' may follow the git sha"};
       }
     }
     version parsed;

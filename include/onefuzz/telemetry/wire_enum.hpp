@@ -81,7 +81,7 @@ template <wire_enum E>
 // Parses a wire name (exact, case-sensitive, as the original's serde and Python enums);
 // an unknown name is an error listing the accepted ones, never a silent default.
 template <wire_enum E>
-[[nodiscard]] parse_result<E> parse_wire_name(std::string_view text) {
+[[nodiscard]] result<E> parse_wire_name(std::string_view text) {
   static_assert(wire_names_checked<E>);
   const auto& table = wire_names_of<E>;
   for (std::size_t i = 0; i < table.names.size(); ++i) {
@@ -97,7 +97,7 @@ template <wire_enum E>
     message += name;
   }
   message += ')';
-  return parse_error{std::move(message)};
+  return error{std::move(message)};
 }
 
 }  // namespace onefuzz::telemetry

@@ -199,11 +199,11 @@ inline afl_stats parse_afl_stats(std::string_view text, const afl_read_options& 
 
 // Reads and parses the file at `path`. The error names the path and the system's reason
 // (a missing file is normal until AFL has finished its first calibration).
-inline parse_result<afl_stats> read_afl_stats(const std::filesystem::path& path,
+inline result<afl_stats> read_afl_stats(const std::filesystem::path& path,
                                               const afl_read_options& options = {}) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    return parse_error{"read_afl_stats: cannot open '" + path.string() + "': " + std::strerror(errno)};
+    return error{"read_afl_stats: cannot open '" + path.string() + "': " + std::strerror(errno)};
   }
   // fuzzer_stats is about 1.5 KB; the cap bounds what a wrong path (a device, a huge file)
   // can cost. Past it the rest is not read, so the last line read counts as torn.
@@ -215,7 +215,7 @@ inline parse_result<afl_stats> read_afl_stats(const std::filesystem::path& path,
     if (file.gcount() <= 0) break;
     text.append(chunk.data(), static_cast<std::size_t>(file.gcount()));
   }
-  if (file.bad()) return parse_error{"read_afl_stats: cannot read '" + path.string() + "'"};
+  if (file.bad()) return error{"read_afl_stats: cannot read '" + path.string() + "'"};
   return parse_afl_stats(text, options);
 }
 

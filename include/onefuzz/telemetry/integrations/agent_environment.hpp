@@ -47,12 +47,12 @@ inline std::optional<std::string> non_blank(const transport::getenv_fn& lookup, 
 }
 
 template <class Id>
-parse_result<std::optional<Id>> id_from(const transport::getenv_fn& lookup, const char* name) {
+result<std::optional<Id>> id_from(const transport::getenv_fn& lookup, const char* name) {
   const auto text = non_blank(lookup, name);
   if (!text) return std::optional<Id>{};
   auto id = Id::parse(*text);
   // The message names the variable and the rule, not the value.
-  if (!id) return parse_error{std::string{"read_agent_environment: "} + name + " is not a GUID (" + id.error().message + ")"};
+  if (!id) return error{std::string{"read_agent_environment: "} + name + " is not a GUID (" + id.error().message + ")"};
   return std::optional<Id>{*id};
 }
 
@@ -62,7 +62,7 @@ parse_result<std::optional<Id>> id_from(const transport::getenv_fn& lookup, cons
 // A set variable that does not parse is an error naming it: an agent must not report under
 // an id nobody chose. So is a salt shorter than min_machine_id_salt_size: an agent asked to
 // hide its machine id must not send one that is easy to reverse.
-inline parse_result<agent_environment> read_agent_environment(const transport::getenv_fn& lookup = &std::getenv) {
+inline result<agent_environment> read_agent_environment(const transport::getenv_fn& lookup = &std::getenv) {
   agent_environment out;
   auto instance = detail::id_from<catalog::instance_id>(lookup, "ONEFUZZ_INSTANCE_ID");
   if (!instance) return instance.error();
@@ -74,7 +74,7 @@ inline parse_result<agent_environment> read_agent_environment(const transport::g
   out.machine_id_salt = detail::non_blank(lookup, machine_id_salt_variable);
   if (out.machine_id_salt && out.machine_id_salt->size() < min_machine_id_salt_size) {
     // The message names the variable and the rule, not the value.
-    return parse_error{std::string{"read_agent_environment: "} + machine_id_salt_variable +
+    return error{std::string{"read_agent_environment: "} + machine_id_salt_variable +
                        " is shorter than " + std::to_string(min_machine_id_salt_size) +
                        " characters; use a random GUID"};
   }

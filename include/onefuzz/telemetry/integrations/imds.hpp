@@ -38,7 +38,7 @@ inline constexpr std::size_t imds_max_body = 4096;
 // outcome (timeout, refused, other status, body over 4 KB) is an error saying which. No
 // proxy (IMDS must be reached directly), no redirects, no retries; plain http only to a
 // loopback or link-local address (http_client's policy; IMDS is 169.254.169.254).
-inline parse_result<std::string> fetch_imds_compute_field(std::string_view field, const imds_options& options = {}) {
+inline result<std::string> fetch_imds_compute_field(std::string_view field, const imds_options& options = {}) {
   const std::string url = options.base_url + "/metadata/instance/compute/" + std::string{field} +
                           "?api-version=" + options.api_version + "&format=text";
   transport::http_response answer;
@@ -53,33 +53,33 @@ inline parse_result<std::string> fetch_imds_compute_field(std::string_view field
                               .max_body_bytes = detail::imds_max_body,
                               .allow_link_local_http = true});
   } catch (const std::exception& e) {
-    return parse_error{"imds: GET " + std::string{field} + " failed: " + e.what()};
+    return error{"imds: GET " + std::string{field} + " failed: " + e.what()};
   }
   if (answer.status == 0) {
-    return parse_error{"imds: GET " + std::string{field} + " failed: " + answer.error};
+    return error{"imds: GET " + std::string{field} + " failed: " + answer.error};
   }
   if (answer.status != 200) {
-    return parse_error{"imds: GET " + std::string{field} + " answered HTTP " + std::to_string(answer.status)};
+    return error{"imds: GET " + std::string{field} + " answered HTTP " + std::to_string(answer.status)};
   }
   return std::string{detail::trim(answer.body)};
 }
 
 // The VM's id (compute/vmId), the original's second machine-id source.
-inline parse_result<catalog::machine_id> fetch_imds_vm_id(const imds_options& options = {}) {
+inline result<catalog::machine_id> fetch_imds_vm_id(const imds_options& options = {}) {
   auto text = fetch_imds_compute_field("vmId", options);
   if (!text) return text.error();
   auto id = catalog::machine_id::parse(*text);
-  if (!id) return parse_error{"imds: vmId is not a GUID (" + id.error().message + ")"};
-  if (id->value().is_nil()) return parse_error{"imds: vmId is the nil GUID"};
+  if (!id) return error{"imds: vmId is not a GUID (" + id.error().message + ")"};
+  if (id->value().is_nil()) return error{"imds: vmId is the nil GUID"};
   return *id;
 }
 
 // The VM scale set's name (compute/vmScaleSetName); an error when the VM is in none
 // (IMDS then answers an empty string).
-inline parse_result<std::string> fetch_imds_scaleset_name(const imds_options& options = {}) {
+inline result<std::string> fetch_imds_scaleset_name(const imds_options& options = {}) {
   auto text = fetch_imds_compute_field("vmScaleSetName", options);
   if (!text) return text.error();
-  if (text->empty()) return parse_error{"imds: the VM is not in a scale set"};
+  if (text->empty()) return error{"imds: the VM is not in a scale set"};
   return *text;
 }
 

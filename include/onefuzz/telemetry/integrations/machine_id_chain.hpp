@@ -45,7 +45,7 @@ struct resolved_machine_id {
 };
 
 // Asks IMDS (or a stand-in) for the VM's id; an error says why there is none.
-using vm_id_fetcher = std::function<parse_result<catalog::machine_id>()>;
+using vm_id_fetcher = std::function<result<catalog::machine_id>()>;
 
 // Resolves the machine id: `cache_file` if it holds a GUID; else fetch_vm_id() when given
 // (IMDS); else the OS machine id (unless `os` is set to skip it); else a random v4 GUID.

@@ -32,20 +32,20 @@ inline std::string path_for_message(const std::filesystem::path& path) {
 
 // The GUID in a text (a file's or a registry value's), or why there is none. `where` names
 // the source in the error.
-inline parse_result<catalog::machine_id> parse_machine_id_text(std::string_view text, const std::string& where) {
+inline result<catalog::machine_id> parse_machine_id_text(std::string_view text, const std::string& where) {
   auto id = catalog::machine_id::parse(trim(text));
-  if (!id) return parse_error{where + " does not hold a GUID (" + id.error().message + ")"};
+  if (!id) return error{where + " does not hold a GUID (" + id.error().message + ")"};
   // A zero-filled id (an image built with a blanked machine id) would make every VM
   // built from it the same machine.
-  if (id->value().is_nil()) return parse_error{where + " holds the nil GUID"};
+  if (id->value().is_nil()) return error{where + " holds the nil GUID"};
   return *id;
 }
 
 // The GUID in a small file, or why there is none.
-inline parse_result<catalog::machine_id> read_id_file(const std::filesystem::path& path) {
+inline result<catalog::machine_id> read_id_file(const std::filesystem::path& path) {
   const std::string where = "'" + path_for_message(path) + "'";
   std::ifstream file(path, std::ios::binary);
-  if (!file) return parse_error{"cannot open " + where + ": " + std::strerror(errno)};
+  if (!file) return error{"cannot open " + where + ": " + std::strerror(errno)};
   std::array<char, 256> buffer{};
   file.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
   return parse_machine_id_text(std::string_view{buffer.data(), static_cast<std::size_t>(file.gcount())}, where);

@@ -25,7 +25,7 @@ inline bool os_machine_id_enabled(const os_machine_id_source& source) noexcept {
   return !source.os_machine_id_file.empty();
 }
 
-inline parse_result<catalog::machine_id> read_os_machine_id(const os_machine_id_source& source) {
+inline result<catalog::machine_id> read_os_machine_id(const os_machine_id_source& source) {
   return read_id_file(source.os_machine_id_file);
 }
 

@@ -81,12 +81,12 @@ class registry_key {
 // Reads the value as a string. The key is opened in the 64-bit view (KEY_WOW64_64KEY): a
 // 32-bit process would otherwise be redirected to WOW6432Node, where Windows keeps no
 // MachineGuid. The error names the value and the Windows error code (2: not found).
-inline parse_result<catalog::machine_id> read_os_machine_id(const os_machine_id_source& source) {
+inline result<catalog::machine_id> read_os_machine_id(const os_machine_id_source& source) {
   registry_key key;
   LSTATUS status = ::RegOpenKeyExW(source.os_machine_guid_root, source.os_machine_guid_key.c_str(), 0,
                                    KEY_QUERY_VALUE | KEY_WOW64_64KEY, key.out());
   if (status != ERROR_SUCCESS) {
-    return parse_error{"cannot open " + registry_value_name(source) + " (Windows error " + std::to_string(status) + ")"};
+    return error{"cannot open " + registry_value_name(source) + " (Windows error " + std::to_string(status) + ")"};
   }
   // A GUID is 38 characters with braces; anything near the buffer's size is not one, and
   // RegGetValueW then fails with ERROR_MORE_DATA instead of cutting it.
@@ -96,7 +96,7 @@ inline parse_result<catalog::machine_id> read_os_machine_id(const os_machine_id_
   // always NUL-terminated, and `bytes` counts the NUL.
   status = ::RegGetValueW(key.get(), nullptr, source.os_machine_guid_value.c_str(), RRF_RT_REG_SZ, nullptr, text, &bytes);
   if (status != ERROR_SUCCESS) {
-    return parse_error{"cannot read " + registry_value_name(source) + " as a string (Windows error " +
+    return error{"cannot read " + registry_value_name(source) + " as a string (Windows error " +
                        std::to_string(status) + ")"};
   }
   // Up to the first NUL: a value stored with extra NULs is read as what precedes them.

@@ -87,12 +87,12 @@ class process_monitor {
   // Takes a sample. The first call only takes the baseline and returns an error saying so;
   // later calls return the stats since the previous sample. A failed sample (the process
   // exited) keeps the previous baseline.
-  parse_result<catalog::process_stats> next(std::uint64_t worker_id, const catalog::run_id& run_id) {
+  result<catalog::process_stats> next(std::uint64_t worker_id, const catalog::run_id& run_id) {
     auto sample = source_.sample();
     if (!sample) return sample.error();
     if (!previous_) {
       previous_ = *sample;
-      return parse_error{"process_monitor: first sample taken; CPU usage needs a second one"};
+      return error{"process_monitor: first sample taken; CPU usage needs a second one"};
     }
     auto stats = make_process_stats(*previous_, *sample, worker_id, run_id);
     previous_ = *sample;

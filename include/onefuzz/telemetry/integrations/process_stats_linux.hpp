@@ -97,19 +97,19 @@ inline long cpu_ticks_per_second() noexcept { return ::sysconf(_SC_CLK_TCK); }
 
 // Reads /proc/<pid>/stat and /proc/<pid>/status (under `proc_root`, for tests). The error
 // names the file and the reason (a process that exited gives "No such file or directory").
-inline parse_result<process_sample> sample_process(pid_t pid, const std::filesystem::path& proc_root = "/proc") {
+inline result<process_sample> sample_process(pid_t pid, const std::filesystem::path& proc_root = "/proc") {
   process_sample sample;
   sample.pid = pid;
   sample.taken_at = std::chrono::steady_clock::now();
   const auto dir = proc_root / std::to_string(pid);
-  int error = 0;
+  int read_errno = 0;
 
-  const auto stat = detail::read_proc_file(dir / "stat", error);
-  if (!stat) return parse_error{"sample_process: cannot read '" + (dir / "stat").string() + "': " + std::strerror(error)};
+  const auto stat = detail::read_proc_file(dir / "stat", read_errno);
+  if (!stat) return error{"sample_process: cannot read '" + (dir / "stat").string() + "': " + std::strerror(read_errno)};
   // "pid (comm) state ppid ...": comm may hold spaces and ')', so fields are counted from
   // the last ')'. After it come field 3 (state) ... field 14 (utime), 15 (stime).
   const std::size_t close = stat->rfind(')');
-  if (close == std::string::npos) return parse_error{"sample_process: '" + (dir / "stat").string() + "' has no ')'"};
+  if (close == std::string::npos) return error{"sample_process: '" + (dir / "stat").string() + "' has no ')'"};
   std::string_view rest = std::string_view{*stat}.substr(close + 1);
   std::array<std::string_view, 13> fields{};  // fields 3..15
   for (auto& field : fields) {
@@ -121,13 +121,13 @@ inline parse_result<process_sample> sample_process(pid_t pid, const std::filesys
   const auto utime = detail::parse_u64(fields[11]);
   const auto stime = detail::parse_u64(fields[12]);
   if (fields[0].size() != 1 || !utime || !stime) {
-    return parse_error{"sample_process: '" + (dir / "stat").string() + "' is not in the expected format"};
+    return error{"sample_process: '" + (dir / "stat").string() + "' is not in the expected format"};
   }
   sample.state = fields[0].front();
   sample.cpu_ticks = detail::saturating_add(*utime, *stime);
 
-  const auto status = detail::read_proc_file(dir / "status", error);
-  if (!status) return parse_error{"sample_process: cannot read '" + (dir / "status").string() + "': " + std::strerror(error)};
+  const auto status = detail::read_proc_file(dir / "status", read_errno);
+  if (!status) return error{"sample_process: cannot read '" + (dir / "status").string() + "': " + std::strerror(read_errno)};
   sample.name = detail::status_text(*status, "Name");
   sample.virtual_memory_kb = detail::status_kb(*status, "VmSize").value_or(0);
   sample.physical_memory_kb = detail::status_kb(*status, "VmRSS").value_or(0);
@@ -142,7 +142,7 @@ class process_source {
   explicit process_source(pid_t pid, std::filesystem::path proc_root = "/proc")
       : pid_(pid), proc_root_(std::move(proc_root)) {}
 
-  parse_result<process_sample> sample() const { return sample_process(pid_, proc_root_); }
+  result<process_sample> sample() const { return sample_process(pid_, proc_root_); }
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
 
  private:

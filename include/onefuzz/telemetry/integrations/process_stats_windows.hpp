@@ -77,8 +77,8 @@ class process_handle {
 };
 
 // The error for a failed call; `code` is GetLastError(), read before anything else runs.
-inline parse_error windows_failure(std::string_view what, process_id pid, DWORD code) {
-  return parse_error{"sample_process: " + std::string{what} + " for process " +
+inline error windows_failure(std::string_view what, process_id pid, DWORD code) {
+  return error{"sample_process: " + std::string{what} + " for process " +
                      std::to_string(pid) + " failed (Windows error " + std::to_string(code) + ")"};
 }
 
@@ -100,7 +100,7 @@ inline std::string executable_name(HANDLE process) {
 // Reads the memory counters and CPU times of a process. The error names the call that
 // failed and the Windows error code (a process that does not exist: 87, invalid parameter;
 // one this user may not query: 5, access denied).
-inline parse_result<process_sample> sample_process(process_id pid) {
+inline result<process_sample> sample_process(process_id pid) {
   process_sample sample;
   sample.pid = pid;
   sample.taken_at = std::chrono::steady_clock::now();
@@ -136,7 +136,7 @@ class process_source {
  public:
   explicit process_source(process_id pid) noexcept : pid_(pid) {}
 
-  parse_result<process_sample> sample() const { return sample_process(pid_); }
+  result<process_sample> sample() const { return sample_process(pid_); }
   [[nodiscard]] process_id pid() const noexcept { return pid_; }
 
  private:

@@ -13,7 +13,7 @@
 #pragma once
 
 #include <onefuzz/telemetry/transport/detail/config.hpp>
-#include <onefuzz/telemetry/transport/result.hpp>
+#include <onefuzz/telemetry/result.hpp>
 
 #include <algorithm>
 #include <array>
@@ -62,7 +62,7 @@ struct parse_options {
 namespace detail {
 
 // The parsers' reasons carry no function-name prefix; the public entry points add their own.
-inline transport::error reason(std::string text) { return transport::error{std::move(text)}; }
+inline telemetry::error reason(std::string text) { return telemetry::error{std::move(text)}; }
 
 constexpr bool is_ascii_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';

@@ -17,7 +17,7 @@
 
 #include <onefuzz/telemetry/transport/connection_string.hpp>
 #include <onefuzz/telemetry/transport/detail/config.hpp>
-#include <onefuzz/telemetry/transport/result.hpp>
+#include <onefuzz/telemetry/result.hpp>
 
 #include <array>
 #include <cstdlib>

@@ -6,7 +6,7 @@
 // message length are bounded, types are checked, and indexes are checked against the batch.
 #pragma once
 
-#include <onefuzz/telemetry/transport/result.hpp>
+#include <onefuzz/telemetry/result.hpp>
 #include <onefuzz/telemetry/transport/retry_policy.hpp>
 
 #include <boost/json/parse.hpp>
@@ -59,8 +59,8 @@ struct response_limits {
 
 namespace detail {
 
-inline transport::error response_error(const std::string& why) {
-  return transport::error{"parse_ingestion_response: " + why};
+inline telemetry::error response_error(const std::string& why) {
+  return telemetry::error{"parse_ingestion_response: " + why};
 }
 
 // A non-negative integer that fits in uint64 (JSON doubles such as 10.0 are refused: the service

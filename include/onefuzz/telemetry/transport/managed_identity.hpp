@@ -5,7 +5,7 @@
 
 #include <onefuzz/telemetry/transport/diagnostics.hpp>
 #include <onefuzz/telemetry/transport/http_client.hpp>
-#include <onefuzz/telemetry/transport/result.hpp>
+#include <onefuzz/telemetry/result.hpp>
 #include <onefuzz/telemetry/transport/token_provider.hpp>
 
 #include <boost/json/parse.hpp>
@@ -84,8 +84,8 @@ inline std::string managed_identity_token_url(const managed_identity_options& op
   return url;
 }
 
-inline transport::error managed_identity_error(std::string why) {
-  return transport::error{"managed identity: " + std::move(why)};
+inline telemetry::error managed_identity_error(std::string why) {
+  return telemetry::error{"managed identity: " + std::move(why)};
 }
 
 // Whole seconds from a JSON number or a string of ASCII digits (IMDS sends strings); nullopt
@@ -121,7 +121,7 @@ inline std::string quoted_field(const boost::json::object& object, std::string_v
 
 // The error for a non-200 answer: the status, and IMDS's error_description and error when the
 // body is the usual JSON. Never the body itself.
-inline transport::error imds_status_error(long status, std::string_view body) {
+inline telemetry::error imds_status_error(long status, std::string_view body) {
   std::string why = "IMDS answered HTTP " + std::to_string(status);
   std::error_code ec;
   const boost::json::value parsed = boost::json::parse(body, ec);

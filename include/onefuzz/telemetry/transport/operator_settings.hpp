@@ -23,7 +23,7 @@
 #include <onefuzz/telemetry/transport/detail/config.hpp>
 #include <onefuzz/telemetry/transport/diagnostics.hpp>
 #include <onefuzz/telemetry/transport/environment.hpp>
-#include <onefuzz/telemetry/transport/result.hpp>
+#include <onefuzz/telemetry/result.hpp>
 #include <onefuzz/telemetry/transport/sender_options.hpp>
 
 #include <array>

@@ -3,7 +3,7 @@
 // managed-identity provider that talks to IMDS is in transport/managed_identity.hpp.
 #pragma once
 
-#include <onefuzz/telemetry/transport/result.hpp>
+#include <onefuzz/telemetry/result.hpp>
 
 #include <chrono>
 #include <functional>

@@ -234,7 +234,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_key_or_connec
 ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_connection_string(std::string_view text,
                                                                                      const parse_options& options) {
   auto parsed = detail::parse_connection_string(text, options);
-  if (!parsed) return transport::error{"parse_connection_string: the connection string " + parsed.error().message};
+  if (!parsed) return telemetry::error{"parse_connection_string: the connection string " + parsed.error().message};
   return parsed;
 }
 
@@ -248,20 +248,20 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL connection_settings parse_connection_string_or_
 ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_key_or_connection_string(
     std::string_view text, const parse_options& options) {
   auto parsed = detail::parse_key_or_connection_string(text, options);
-  if (!parsed) return transport::error{"parse_key_or_connection_string: the value " + parsed.error().message};
+  if (!parsed) return telemetry::error{"parse_key_or_connection_string: the value " + parsed.error().message};
   return parsed;
 }
 
 ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> validate_instrumentation_key(std::string_view key) {
   auto checked = detail::check_instrumentation_key(key);
-  if (!checked) return transport::error{"validate_instrumentation_key: the key " + checked.error().message};
+  if (!checked) return telemetry::error{"validate_instrumentation_key: the key " + checked.error().message};
   return checked;
 }
 
 ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::string> normalize_ingestion_endpoint(std::string_view url,
                                                                                   const parse_options& options) {
   auto normal = detail::normalize_endpoint(url, options);
-  if (!normal) return transport::error{"normalize_ingestion_endpoint: the endpoint " + normal.error().message};
+  if (!normal) return telemetry::error{"normalize_ingestion_endpoint: the endpoint " + normal.error().message};
   return normal;
 }
 

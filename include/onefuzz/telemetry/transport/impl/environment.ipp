@@ -15,7 +15,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::optional<connection_settings>> pars
     const std::optional<source_value>& found, const parse_options& options) {
   if (!found) return std::optional<connection_settings>{};
   auto parsed = detail::parse_key_or_connection_string(found->value, options);
-  if (!parsed) return transport::error{"resolve_destinations: " + found->source + " " + parsed.error().message};
+  if (!parsed) return telemetry::error{"resolve_destinations: " + found->source + " " + parsed.error().message};
   return std::optional<connection_settings>{std::move(*parsed)};
 }
 
@@ -43,7 +43,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<destinations> resolve_destinations(const
 
   if (out.instance && out.central &&
       detail::iequals(out.instance->instrumentation_key, out.central->instrumentation_key)) {
-    return transport::error{"resolve_destinations: " + out.instance_source + " and " + out.central_source +
+    return telemetry::error{"resolve_destinations: " + out.instance_source + " and " + out.central_source +
                             " hold the same instrumentation key; central telemetry would receive the full "
                             "payloads. Set a different key, or turn central telemetry off "
                             "(destination_overrides.central_disabled)"};

@@ -212,7 +212,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> apply_operator_settings(sender_opt
     }
   }
 
-  if (!reader.errors().empty()) return transport::error{std::string(api) + ": " + reader.errors()};
+  if (!reader.errors().empty()) return telemetry::error{std::string(api) + ": " + reader.errors()};
   options = std::move(out);
   return {};
 }
