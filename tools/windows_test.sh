@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Windows step of the test command (docs/windows.md): cross-compiles the core, catalog,
-# audit and platform tests for Windows x86-64 (mingw-w64, posix threads, static runtime),
-# runs them under wine64 in a fresh prefix, and compares the payloads of every catalog
-# event from the Windows build with those from a Linux build, byte for byte.
+# audit and platform tests (the spool's among them) for Windows x86-64 (mingw-w64, posix
+# threads, static runtime), runs them under wine64 in a fresh prefix, and compares the
+# payloads of every catalog event from the Windows build with a Linux build's, byte for byte.
 #
 #   bash tools/windows_test.sh [--build-dir DIR] [--jobs N]
 #
@@ -58,6 +58,9 @@ cmake -S "$root" -B "$build/linux" -G Ninja -DCMAKE_CXX_COMPILER="${CXX:-g++}" \
   -DONEFUZZ_TELEMETRY_WITH_TRANSPORT=OFF -DONEFUZZ_TELEMETRY_TEST_AREAS=windows \
   -DONEFUZZ_TELEMETRY_BUILD_BENCHMARKS=OFF -DONEFUZZ_TELEMETRY_BUILD_EXAMPLES=OFF \
   -DONEFUZZ_TELEMETRY_INSTALL=OFF -DONEFUZZ_TELEMETRY_WARNINGS_AS_ERRORS=ON >/dev/null
+
+step "transport and integrations: compile check for Windows (docs/windows-transport.md)"
+bash "$root/tools/windows_transport_check.sh" --build-dir "$build/transport-check" --jobs "$jobs"
 
 step "build: Windows tests and payload program (mingw-w64), Linux payload program (${CXX:-g++})"
 # audit.manifest and the manifest tool include the transport (through the integrations'

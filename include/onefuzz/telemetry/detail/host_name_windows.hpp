@@ -7,26 +7,8 @@
 
 #include <onefuzz/telemetry/detail/utf16.hpp>
 
-// <windows.h> without its min/max macros (which would break std::numeric_limits<T>::max()
-// in the headers that follow) and without the rarely used APIs. A program that includes
-// <windows.h> itself before this library should define NOMINMAX too (docs/windows.md).
-#if !defined(NOMINMAX)
-#define NOMINMAX
-#define ONEFUZZ_TELEMETRY_UNDEFINE_NOMINMAX
-#endif
-#if !defined(WIN32_LEAN_AND_MEAN)
-#define WIN32_LEAN_AND_MEAN
-#define ONEFUZZ_TELEMETRY_UNDEFINE_WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
-#if defined(ONEFUZZ_TELEMETRY_UNDEFINE_NOMINMAX)
-#undef NOMINMAX
-#undef ONEFUZZ_TELEMETRY_UNDEFINE_NOMINMAX
-#endif
-#if defined(ONEFUZZ_TELEMETRY_UNDEFINE_WIN32_LEAN_AND_MEAN)
-#undef WIN32_LEAN_AND_MEAN
-#undef ONEFUZZ_TELEMETRY_UNDEFINE_WIN32_LEAN_AND_MEAN
-#endif
+// <windows.h> without min/max macros or the rarely used APIs.
+#include <onefuzz/telemetry/detail/windows_api.hpp>
 
 #include <string>
 #include <string_view>

@@ -9,24 +9,8 @@
 #include <onefuzz/telemetry/detail/utf16.hpp>
 #include <onefuzz/telemetry/integrations/file_watcher_types.hpp>
 
-// <windows.h> without min/max macros or the rarely used APIs (see detail/host_name_windows.hpp).
-#if !defined(NOMINMAX)
-#define NOMINMAX
-#define ONEFUZZ_TELEMETRY_UNDEFINE_NOMINMAX
-#endif
-#if !defined(WIN32_LEAN_AND_MEAN)
-#define WIN32_LEAN_AND_MEAN
-#define ONEFUZZ_TELEMETRY_UNDEFINE_WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
-#if defined(ONEFUZZ_TELEMETRY_UNDEFINE_NOMINMAX)
-#undef NOMINMAX
-#undef ONEFUZZ_TELEMETRY_UNDEFINE_NOMINMAX
-#endif
-#if defined(ONEFUZZ_TELEMETRY_UNDEFINE_WIN32_LEAN_AND_MEAN)
-#undef WIN32_LEAN_AND_MEAN
-#undef ONEFUZZ_TELEMETRY_UNDEFINE_WIN32_LEAN_AND_MEAN
-#endif
+// <windows.h> without min/max macros or the rarely used APIs.
+#include <onefuzz/telemetry/detail/windows_api.hpp>
 
 #include <algorithm>
 #include <atomic>

@@ -8,13 +8,7 @@
 #include <onefuzz/telemetry/transport/detail/spool_format.hpp>
 #include <onefuzz/telemetry/transport/spool_options.hpp>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -101,6 +95,8 @@ inline std::optional<spool_read_error> parse_spool_file(std::string_view text, d
 // no group or other bits are read; anything else is left alone and counted as rejected.
 // Files are written to a temporary name, synced and renamed, and the rename is synced, so a
 // reader never sees a partial file under a final name and a stored batch survives a crash.
+// On Windows a DACL for the current user alone stands for the modes, and reparse points for
+// symbolic links (detail/spool_files_windows.hpp, docs/windows.md).
 // Not thread-safe: one destination thread uses it.
 class spool {
  public:
@@ -110,11 +106,8 @@ class spool {
   // a directory, another user's, or open to group or others (an existing folder is never
   // chmod-ed). Nothing else but std::bad_alloc.
   explicit spool(spool_options options) : options_(std::move(options)) {
-    auto opened = detail::open_private_folder(options_.directory);
-    if (!opened.folder) {
-      throw std::filesystem::filesystem_error(opened.problem, options_.directory,
-                                              std::error_code(opened.error_number, std::generic_category()));
-    }
+    auto opened = detail::spool_directory::open(options_.directory);
+    if (!opened.folder) throw std::filesystem::filesystem_error(opened.problem, options_.directory, opened.error);
     folder_ = std::move(opened.folder);
   }
 
@@ -125,7 +118,8 @@ class spool {
   spool_scan scan() {
     spool_scan result;
     std::vector<std::string> names;
-    if (!list_names(names)) {
+    if (const auto error = folder_.list(names)) {
+      set_last_error("cannot list", error);
       result.listing_error = last_error_;
       return result;
     }
@@ -134,35 +128,35 @@ class spool {
     for (const auto& name : names) {
       if (name.ends_with(".tmp")) {
         // A write interrupted by a crash; removed only when it is ours.
-        struct stat info {};
-        if (::fstatat(folder_.get(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) continue;
-        if (auto reason = detail::not_private_reason(info, false); !reason.empty()) {
-          reject(result, reason);
+        const auto reason = folder_.inspect(name);
+        if (!reason) continue;
+        if (!reason->empty()) {
+          reject(result, *reason);
         } else {
-          (void)::unlinkat(folder_.get(), name.c_str(), 0);
+          (void)folder_.remove(name);
         }
         continue;
       }
       if (!name.ends_with(".ndjson")) continue;
-      auto opened = detail::open_own_file(folder_.get(), name.c_str());
+      auto opened = folder_.open_own(name);
       if (!opened.refused.empty()) {
         reject(result, opened.refused);
         continue;
       }
-      const auto size = static_cast<std::uint64_t>(opened.info.st_size);
-      if (!opened.file) {
-        if (opened.error_number == ENOENT) continue;  // vanished since listed
+      const auto size = opened.size;
+      if (!opened) {
+        if (opened.vanished) continue;  // vanished since listed
         // Our own file, but it cannot be opened (mode 0200, an I/O error): its items are unknown.
         ++result.corrupt_files;
         result.corrupt_bytes += size;
-        (void)::unlinkat(folder_.get(), name.c_str(), 0);
+        (void)folder_.remove(name);
         continue;
       }
       // Too large to be ours: only its header is read, to count what it announced.
       const auto limit = size > detail::spool_max_file_bytes ? detail::spool_max_header_bytes : size + 1;
       spool_entry entry{.path = options_.directory / name, .items = 0, .bytes = size, .oldest = {}};
-      const bool read = detail::read_up_to(opened.file.get(), text, limit);
-      opened.file.reset();
+      const bool read = opened.read_up_to(text, limit);
+      opened.close();
       const auto error = !read || size > detail::spool_max_file_bytes ? spool_read_error::unreadable
                                                                         : parse_spool_file(text, scratch, &entry.oldest);
       if (error) {
@@ -172,14 +166,14 @@ class spool {
         } else {
           result.corrupt_bytes += size;
         }
-        (void)::unlinkat(folder_.get(), name.c_str(), 0);
+        (void)folder_.remove(name);
         continue;
       }
       entry.items = scratch.items();
       entry.bytes = text.size();
       result.entries.push_back(std::move(entry));
     }
-    if (result.corrupt_files > 0) (void)detail::sync_folder(folder_.get());
+    if (result.corrupt_files > 0) (void)folder_.sync();
     std::sort(result.entries.begin(), result.entries.end(),
               [](const spool_entry& a, const spool_entry& b) { return a.path.filename() < b.path.filename(); });
     return result;
@@ -195,7 +189,7 @@ class spool {
     // Zero-padded so that names sort by time; the process id and a sequence number keep
     // two writers of one folder apart.
     const int length = std::snprintf(name, sizeof name, "%020lld-%010ld-%08llu", static_cast<long long>(now_ns),
-                                     static_cast<long>(::getpid()), static_cast<unsigned long long>(++sequence_));
+                                     detail::spool_process_id(), static_cast<unsigned long long>(++sequence_));
     const std::string stem(name, static_cast<std::size_t>(std::max(length, 0)));
     return write(stem + ".ndjson", batch, to_unix_ms(oldest), oldest);
   }
@@ -218,12 +212,12 @@ class spool {
   // file, no longer parses, or no longer holds the items it was listed with.
   std::optional<spool_read_error> load(const spool_entry& entry, detail::batch& out) {
     out.clear();
-    auto opened = detail::open_own_file(folder_.get(), entry.path.filename().c_str());
+    auto opened = folder_.open_own(entry.path.filename().string());
     if (!opened.refused.empty()) return spool_read_error::not_ours;
-    if (!opened.file) return spool_read_error::unreadable;
-    if (static_cast<std::uint64_t>(opened.info.st_size) > detail::spool_max_file_bytes) return spool_read_error::truncated;
+    if (!opened) return spool_read_error::unreadable;
+    if (opened.size > detail::spool_max_file_bytes) return spool_read_error::truncated;
     std::string text;
-    if (!detail::read_up_to(opened.file.get(), text, detail::spool_max_file_bytes + 1)) return spool_read_error::unreadable;
+    if (!opened.read_up_to(text, detail::spool_max_file_bytes + 1)) return spool_read_error::unreadable;
     if (auto error = parse_spool_file(text, out)) return error;
     if (out.items() != entry.items) {
       out.clear();
@@ -235,12 +229,12 @@ class spool {
   // Removes a listed file, durably. False when it could not be removed (last_error() says
   // why): it will be listed again at the next start, and its items sent again.
   bool remove(const spool_entry& entry) {
-    if (::unlinkat(folder_.get(), entry.path.filename().c_str(), 0) != 0 && errno != ENOENT) {
-      set_last_error("cannot remove a file in", errno);
+    if (const auto error = folder_.remove(entry.path.filename().string())) {
+      set_last_error("cannot remove a file in", error);
       return false;
     }
-    if (!detail::sync_folder(folder_.get())) {
-      set_last_error("cannot sync the folder", errno);
+    if (const auto error = folder_.sync()) {
+      set_last_error("cannot sync the folder", error);
       return false;
     }
     return true;
@@ -266,7 +260,7 @@ class spool {
     }
     const std::string temporary = final_name.substr(0, final_name.rfind('.')) + ".tmp";
     const char* step = "";
-    if (const int error = detail::write_durably(folder_.get(), temporary, final_name, header, batch.view(), step)) {
+    if (const auto error = folder_.write_durably(temporary, final_name, header, batch.view(), step)) {
       set_last_error(step, error);
       return std::nullopt;
     }
@@ -276,40 +270,22 @@ class spool {
                        .oldest = oldest};
   }
 
-  // The folder's entry names, through a duplicate of its descriptor (closedir closes that).
-  bool list_names(std::vector<std::string>& names) {
-    const int duplicate = ::fcntl(folder_.get(), F_DUPFD_CLOEXEC, 0);
-    DIR* listing = duplicate >= 0 ? ::fdopendir(duplicate) : nullptr;
-    if (listing == nullptr) {
-      set_last_error("cannot list", errno);
-      if (duplicate >= 0) ::close(duplicate);
-      return false;
-    }
-    ::rewinddir(listing);  // the duplicate shares the offset of earlier listings
-    while (const dirent* item = ::readdir(listing)) {
-      const std::string_view name{item->d_name};
-      if (name != "." && name != "..") names.emplace_back(name);
-    }
-    ::closedir(listing);
-    return true;
-  }
-
   void reject(spool_scan& result, const std::string& reason) {
     if (result.rejected_files++ == 0) {
       result.rejected_reason = "a file in " + options_.directory.string() + " was left alone and not sent: " + reason;
     }
   }
 
-  void set_last_error(std::string_view what, int error_number) {
+  void set_last_error(std::string_view what, const std::error_code& error) {
     last_error_.assign(what);
     last_error_ += ' ';
     last_error_ += options_.directory.string();
     last_error_ += ": ";
-    last_error_ += detail::errno_text(error_number);
+    last_error_ += error.message();
   }
 
   spool_options options_;
-  detail::unique_fd folder_;
+  detail::spool_directory folder_;
   std::uint64_t sequence_ = 0;
   std::string last_error_;
 };

@@ -1,256 +1,29 @@
-// The spool's file system calls (docs/spool.md): a private folder opened once and used
-// through its descriptor, files accepted only when they are the process's own regular
-// files, and writes made durable. POSIX calls only, so no std::filesystem exception can
-// escape, and every refusal says why in words that never hold a key or file contents.
+// The spool's file system calls (docs/spool.md), for the platform being compiled: one
+// interface, two implementations, selected here and nowhere else.
+//
+//   spool_directory::open(path)  creates the folder private to the current user if missing,
+//                                opens it, and refuses it (open_result::problem and
+//                                ::error) when it is not a private folder of that user
+//   list(names)                  the names of its entries
+//   inspect(name)                why a file is not our own private regular one ("" when it
+//                                is), without opening it; nothing when it is gone
+//   open_own(name)               a spool_file to read (read_up_to, size), or why not
+//                                (refused: not ours, left alone; vanished; error)
+//   remove(name), sync()         removes a file (one already gone is no error); makes the
+//                                folder's renames and removals durable
+//   write_durably(temporary, final_name, header, body, step)
+//                                writes, syncs and renames over final_name, or an error
+//                                with `step` naming what failed and nothing left behind
+//   spool_process_id()           the process id, for file names
+//
+// POSIX (spool_files_posix.hpp): modes 0700/0600, the owner's uid, O_NOFOLLOW and *at()
+// calls on the folder's descriptor, fsync. Windows (spool_files_windows.hpp): a protected
+// DACL with one entry for the current user's SID, the owner's SID, reparse points refused,
+// FlushFileBuffers and MoveFileExW (docs/windows.md).
 #pragma once
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstdint>
-#include <cstdio>
-#include <filesystem>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <utility>
-
-namespace onefuzz::telemetry::transport::detail {
-
-// Owns a file descriptor; closes it once.
-class unique_fd {
- public:
-  unique_fd() noexcept = default;
-  explicit unique_fd(int fd) noexcept : fd_(fd) {}
-  unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  unique_fd& operator=(unique_fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  unique_fd(const unique_fd&) = delete;
-  unique_fd& operator=(const unique_fd&) = delete;
-  ~unique_fd() { reset(); }
-
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  [[nodiscard]] explicit operator bool() const noexcept { return fd_ >= 0; }
-  void reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  // Gives up ownership: the caller closes it.
-  [[nodiscard]] int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_ = -1;
-};
-
-inline std::string errno_text(int error_number) { return std::generic_category().message(error_number); }
-
-inline std::string octal_mode(mode_t mode) {
-  char text[8];
-  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-  return text;
-}
-
-// Why a folder or file is not the process's own private one; empty when it is. Ownership is
-// read from fstat, never from access(): root passes every permission check.
-inline std::string not_private_reason(const struct stat& info, bool want_directory) {
-  if (want_directory ? !S_ISDIR(info.st_mode) : !S_ISREG(info.st_mode)) {
-    if (S_ISLNK(info.st_mode)) return "it is a symbolic link";
-    if (S_ISFIFO(info.st_mode)) return "it is a FIFO";
-    if (S_ISDIR(info.st_mode)) return "it is a directory";
-    return want_directory ? "it is not a directory" : "it is not a regular file";
-  }
-  if (info.st_uid != ::geteuid()) return "it is owned by another user (uid " + std::to_string(info.st_uid) + ")";
-  // Setuid, setgid and sticky bits have no business on a spool file or folder either.
-  if ((info.st_mode & 07077) != 0) return "its mode " + octal_mode(info.st_mode) + " gives other users access";
-  return {};
-}
-
-// Creates the missing folders of `path`, mode 0700 (an existing one is never changed).
-// Errors are left to the open that follows, which reports them.
-inline void make_private_parents(const std::filesystem::path& path) {
-  std::filesystem::path prefix;
-  for (const auto& part : path) {
-    prefix /= part;
-    if (part == prefix.root_path() || part.empty()) continue;
-    (void)::mkdir(prefix.c_str(), 0700);
-  }
-}
-
-// The destination's folder, opened for use through its descriptor; or why it cannot be.
-struct folder_open_result {
-  unique_fd folder;
-  std::string problem;  // empty when `folder` is open
-  int error_number = 0;
-};
-
-// Creates `directory` (0700) below its parent if missing, then opens it without following a
-// symbolic link and accepts it only when it is a directory of the effective user with no
-// group or other permission bits. The parent path may go through links (the operator's
-// choice of root); the folder itself, which this library names and creates, may not.
-inline folder_open_result open_private_folder(std::filesystem::path directory) {
-  folder_open_result result;
-  if (!directory.has_filename()) directory = directory.parent_path();  // "root/name/"
-  const auto name = directory.filename();
-  if (name.empty() || name == "." || name == "..") {
-    result.problem = "the spool folder needs a name of its own";
-    result.error_number = EINVAL;
-    return result;
-  }
-  const auto parent = directory.parent_path();
-  unique_fd parent_fd;
-  int at = AT_FDCWD;
-  if (!parent.empty()) {
-    make_private_parents(parent);
-    parent_fd = unique_fd{::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    if (!parent_fd) {
-      result.error_number = errno;
-      result.problem = "cannot open the spool root: " + errno_text(result.error_number);
-      return result;
-    }
-    at = parent_fd.get();
-  }
-  if (::mkdirat(at, name.c_str(), 0700) != 0 && errno != EEXIST) {
-    result.error_number = errno;
-    result.problem = "cannot create the spool folder: " + errno_text(result.error_number);
-    return result;
-  }
-  unique_fd folder{::openat(at, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
-  struct stat info {};
-  if (!folder) {
-    result.error_number = errno;
-    // O_NOFOLLOW on a link fails with ELOOP, O_DIRECTORY on anything else with ENOTDIR.
-    if (::fstatat(at, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(info.st_mode)) {
-      result.problem = "refusing the spool folder: " + not_private_reason(info, true);
-      result.error_number = EPERM;
-    } else {
-      result.problem = "cannot open the spool folder: " + errno_text(result.error_number);
-    }
-    return result;
-  }
-  if (::fstat(folder.get(), &info) != 0) {
-    result.error_number = errno;
-    result.problem = "cannot inspect the spool folder: " + errno_text(result.error_number);
-    return result;
-  }
-  if (auto reason = not_private_reason(info, true); !reason.empty()) {
-    result.problem = "refusing the spool folder: " + reason + " (it is never chmod-ed)";
-    result.error_number = EPERM;
-    return result;
-  }
-  result.folder = std::move(folder);
-  return result;
-}
-
-// A spool file opened for reading, when it is the effective user's own private regular
-// file; otherwise `refused` (not ours: left alone) or `error_number` (gone, or it cannot be
-// opened or inspected) says why. `info` is from fstat once opened, else from fstatat.
-struct file_open_result {
-  unique_fd file;
-  struct stat info {};
-  std::string refused;  // not our own private regular file
-  int error_number = 0;
-};
-
-// O_NONBLOCK: a FIFO planted under a spool name must not block the open; fstatat first, so
-// a device or FIFO is not even opened; fstat after, as that is what was opened.
-inline file_open_result open_own_file(int folder, const char* name) {
-  file_open_result result;
-  struct stat before {};
-  if (::fstatat(folder, name, &before, AT_SYMLINK_NOFOLLOW) != 0) {
-    result.error_number = errno;
-    return result;
-  }
-  result.info = before;
-  if (result.refused = not_private_reason(before, false); !result.refused.empty()) return result;
-  result.file = unique_fd{::openat(folder, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
-  if (!result.file) {
-    result.error_number = errno;
-    if (result.error_number == ELOOP) result.refused = "it is a symbolic link";
-    return result;
-  }
-  if (::fstat(result.file.get(), &result.info) != 0) {
-    result.error_number = errno;
-    result.file.reset();
-    return result;
-  }
-  if (result.refused = not_private_reason(result.info, false); !result.refused.empty()) result.file.reset();
-  return result;
-}
-
-// Reads up to `limit` bytes; false on a read error.
-inline bool read_up_to(int fd, std::string& out, std::uint64_t limit) {
-  out.clear();
-  char buffer[65536];
-  while (out.size() < limit) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buffer, limit - out.size()));
-    const ssize_t n = ::read(fd, buffer, want);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-inline bool write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) {
-      errno = EIO;
-      return false;
-    }
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-// Makes a rename or unlink in the folder durable. File systems that cannot sync a
-// directory (EINVAL) have nothing more to offer, and are not an error.
-inline bool sync_folder(int folder) { return ::fsync(folder) == 0 || errno == EINVAL; }
-
-// Writes `header` and `body` to `temporary`, makes them durable, and renames the file to
-// `final_name` (replacing a file of that name atomically), then makes the rename durable.
-// On failure nothing is left under either name that was not there before, except when only
-// the last directory sync failed (then the old file may be gone: the caller counts the
-// items as lost). Returns 0 or the errno, with `step` naming what failed.
-inline int write_durably(int folder, const std::string& temporary, const std::string& final_name,
-                         std::string_view header, std::string_view body, const char*& step) {
-  step = "cannot create a file in";
-  unique_fd file{::openat(folder, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)};
-  if (!file) return errno;
-  int error = 0;
-  step = "cannot write a file in";
-  // 0600 whatever the umask, so the reader's mode check accepts what was written.
-  if (::fchmod(file.get(), 0600) != 0 || !write_all(file.get(), header) || !write_all(file.get(), body) ||
-      ::fsync(file.get()) != 0) {
-    error = errno;
-  }
-  if (::close(file.release()) != 0 && error == 0) error = errno;  // NFS reports late errors here
-  if (error == 0) {
-    step = "cannot rename a file in";
-    if (::renameat(folder, temporary.c_str(), folder, final_name.c_str()) != 0) error = errno;
-  }
-  if (error != 0) {
-    (void)::unlinkat(folder, temporary.c_str(), 0);
-    return error;
-  }
-  step = "cannot sync the folder";
-  if (!sync_folder(folder)) {
-    error = errno;
-    (void)::unlinkat(folder, final_name.c_str(), 0);
-    return error;
-  }
-  return 0;
-}
-
-}  // namespace onefuzz::telemetry::transport::detail
+#if defined(_WIN32)
+#include <onefuzz/telemetry/transport/detail/spool_files_windows.hpp>
+#else
+#include <onefuzz/telemetry/transport/detail/spool_files_posix.hpp>
+#endif
