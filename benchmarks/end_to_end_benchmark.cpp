@@ -1,22 +1,25 @@
 // Sustained events per second from sender::emit() to "accepted" by the loopback ingestion
-// server, against the lower bound of the same traffic: the same gzip batches, built and
-// compressed before timing with the library's serializer, posted with plain libcurl.
+// server, against plain libcurl posting the same gzip batches, built and compressed before
+// timing so that only the posts are timed (the target's basis: the sender must come within
+// 0.9 of it although it serializes and compresses as it goes); and, for scale, against
+// libcurl posting batches it serializes and compresses inside the timed loop on one thread,
+// as a program without the sender would.
 //
 //   end_to_end_benchmark                 Google Benchmark as usual (all its flags work)
-//   end_to_end_benchmark --ratio         10 interleaved repetitions, medians and the ratio
+//   end_to_end_benchmark --ratio         10 interleaved repetitions, medians and the ratios
 //   end_to_end_benchmark --events=N      events per iteration (default 200000)
 //
 // One iteration: emit N libFuzzer runtime_stats events (a metric twin each, so 2N items)
 // to the user's instance only (central disabled, so both peers post the same one stream),
 // force_flush, and wait until the server has accepted all 2N items. The peer posts the
 // same 2N items in batches of the sender's size (500 items), one easy handle, kept alive.
+// The sender spreads serialization and compression over its worker (gzip as it seals a
+// batch) and its posting thread (posts only), so that work overlaps the server's parsing.
 //
 // The server runs in this process and shares the machine's cores with both peers: its
 // parsing is most of the work of either, so the figures are the pipeline's throughput on
-// this machine, not the service's. The sender serializes and compresses inside the timed
-// run, the peer before it, so the ratio shows how much of that work stays on the critical
-// path. Before timing, items delivered by both peers are compared as JSON (apart from
-// `time`), so they post the same payload.
+// this machine, not the service's. Before timing, items delivered by both peers are
+// compared as JSON (apart from `time`), so they post the same payload.
 #include <onefuzz/telemetry/catalog.hpp>
 #include <onefuzz/telemetry/transport/detail/gzip.hpp>
 #include <onefuzz/telemetry/testing/ingestion_server.hpp>
@@ -114,42 +117,55 @@ double process_cpu_seconds() {
 // ---------------------------------------------------------------------------------------
 // The peer: the sender's batches, as the sender's worker would write them (each event's
 // item followed by its metric twin, NDJSON, sealed at max_items or max_bytes), gzip'ed
-// with the library's compressor at the sender's level (Z_BEST_SPEED), so that the server
-// inflates the same bytes for both peers.
+// with the library's compressor at the sender's level, so that the server inflates the
+// same bytes for both peers.
 
-std::vector<std::string> build_batches(std::uint64_t first, std::size_t events, bool compress) {
-  const tel::full_envelope envelope = full_envelope();
-  const cat::task_context context = task_context();
-  std::vector<std::string> batches;
-  tel::detail::gzip_compressor compressor(Z_BEST_SPEED);
-  tel::output_buffer body(2u << 20);
-  std::size_t items = 0;
-  auto begin_item = [&] {
-    if (items++ != 0) body.push_back('\n');
-  };
-  auto seal = [&] {
-    if (items == 0) return;
-    if (compress) {
-      std::string gzip;
-      if (!compressor.compress(body.view(), gzip)) throw std::runtime_error("end_to_end_benchmark: gzip failed");
-      batches.push_back(std::move(gzip));
-    } else {
-      batches.push_back(body.str());
-    }
-    body.clear();
-    items = 0;
-  };
-  for (std::uint64_t i = first; i < first + events; ++i) {
-    const auto event = runtime_stats(i);
-    const tel::timestamp time = std::chrono::system_clock::now();
+class batch_builder {
+ public:
+  // `sealed(body)` gets each gzip'ed (or, without compress, plain) batch.
+  explicit batch_builder(bool compress) : compress_(compress) {}
+
+  template <class Sealed>
+  void add(const cat::libfuzzer_runtime_stats& event, tel::timestamp time, Sealed&& sealed) {
     for (const bool metric : {false, true}) {
-      begin_item();
-      if (metric) tel::write_metric_full(body, envelope, time, event, context);
-      else tel::write_full(body, envelope, time, event, context);
-      if (items >= batching.max_items || body.size() >= batching.max_bytes) seal();
+      if (items_++ != 0) body_.push_back('\n');
+      if (metric) tel::write_metric_full(body_, envelope_, time, event, context_);
+      else tel::write_full(body_, envelope_, time, event, context_);
+      if (items_ >= batching.max_items || body_.size() >= batching.max_bytes) seal(sealed);
     }
   }
-  seal();
+
+  template <class Sealed>
+  void seal(Sealed&& sealed) {
+    if (items_ == 0) return;
+    if (compress_) {
+      if (!compressor_.compress(body_.view(), gzip_)) throw std::runtime_error("end_to_end_benchmark: gzip failed");
+      sealed(std::string_view{gzip_});
+    } else {
+      sealed(body_.view());
+    }
+    body_.clear();
+    items_ = 0;
+  }
+
+ private:
+  const bool compress_;
+  const tel::full_envelope envelope_ = full_envelope();
+  const cat::task_context context_ = task_context();
+  tel::detail::gzip_compressor compressor_{tel::detail::request_gzip_level};
+  tel::output_buffer body_{2u << 20};
+  std::string gzip_;
+  std::size_t items_ = 0;
+};
+
+std::vector<std::string> build_batches(std::uint64_t first, std::size_t events, bool compress) {
+  std::vector<std::string> batches;
+  batch_builder builder(compress);
+  const auto keep = [&](std::string_view body) { batches.emplace_back(body); };
+  for (std::uint64_t i = first; i < first + events; ++i) {
+    builder.add(runtime_stats(i), std::chrono::system_clock::now(), keep);
+  }
+  builder.seal(keep);
   return batches;
 }
 
@@ -171,7 +187,7 @@ class plain_curl {
   ~plain_curl() { curl_slist_free_all(headers_); }
 
   // Posts one gzip body; true on a 200 answer.
-  bool post(const std::string& body) {
+  bool post(std::string_view body) {
     answer_.clear();
     curl_easy_setopt(easy_.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(easy_.get(), CURLOPT_POSTFIELDS, body.data());
@@ -239,11 +255,50 @@ void BM_end_to_end_sender(benchmark::State& state) {
   report(state, cpu_seconds);
 }
 
+// What a program using libcurl directly does with the same events: serialize each into
+// the batch, compress a batch when it is full and post it, all on the calling thread,
+// inside the timed loop like the sender's worker and posting thread.
 void BM_end_to_end_libcurl(benchmark::State& state) {
   auto& server = shared_server();
   const std::size_t events = events_per_iteration;
-  // Built once, before timing; every iteration posts the same bodies (the server accepts
-  // items up to 48 hours old).
+  batch_builder builder(true);
+  plain_curl curl;
+  std::uint64_t next = 0;
+  std::size_t expected = server.accepted_count(instance_key);
+  std::size_t requests = 0;
+  double cpu_seconds = 0;
+  for (auto _ : state) {
+    const double cpu_start = process_cpu_seconds();
+    bool posted = true;
+    const auto post = [&](std::string_view body) {
+      ++requests;
+      posted = curl.post(body) && posted;
+    };
+    for (std::size_t i = 0; i < events; ++i) builder.add(runtime_stats(next++), std::chrono::system_clock::now(), post);
+    builder.seal(post);
+    if (!posted) {
+      fail(state, "end_to_end_benchmark: a libcurl post was not answered 200");
+      return;
+    }
+    expected += 2 * events;
+    if (!server.wait_for_accepted(instance_key, expected, std::chrono::steady_clock::now() + 10s)) {
+      fail(state, "end_to_end_benchmark: the server did not accept every item");
+      return;
+    }
+    cpu_seconds += process_cpu_seconds() - cpu_start;
+  }
+  state.counters["requests_per_iter"] = static_cast<double>(requests) / static_cast<double>(state.iterations());
+  report(state, cpu_seconds);
+}
+
+// The target's basis: the same gzip batches, built and compressed once before timing, so an
+// iteration only posts them. What the sender loses against it is what its serialization and
+// compression still cost on the critical path (on busy cores they take CPU time the posts
+// and the server want).
+void BM_end_to_end_libcurl_prebuilt(benchmark::State& state) {
+  auto& server = shared_server();
+  const std::size_t events = events_per_iteration;
+  // Every iteration posts the same bodies (the server accepts items up to 48 hours old).
   const std::vector<std::string> batches = build_batches(0, events, true);
   plain_curl curl;
   std::size_t expected = server.accepted_count(instance_key);
@@ -271,6 +326,7 @@ void BM_end_to_end_libcurl(benchmark::State& state) {
 // is idle most of it), one iteration per repetition is enough at the default N.
 BENCHMARK(BM_end_to_end_sender)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_end_to_end_libcurl)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_end_to_end_libcurl_prebuilt)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // ---------------------------------------------------------------------------------------
 // The sanity check: items delivered by the sender and by the peer's batches are the same
@@ -353,7 +409,8 @@ int print_ratios(const std::string& json_path) {
     m.events_per_s = object.at("events_per_s").to_number<double>();
     m.cpu_ns_per_event = object.at("process_cpu_ns_per_event").to_number<double>();
   }
-  const char* names[] = {"BM_end_to_end_sender/real_time", "BM_end_to_end_libcurl/real_time"};
+  const char* names[] = {"BM_end_to_end_sender/real_time", "BM_end_to_end_libcurl/real_time",
+                         "BM_end_to_end_libcurl_prebuilt/real_time"};
   for (const char* name : names) {
     if (!found.contains(name)) {
       std::fprintf(stderr, "end_to_end_benchmark --ratio: no median for %s in %s\n", name, json_path.c_str());
@@ -367,14 +424,18 @@ int print_ratios(const std::string& json_path) {
     std::printf("  %-32s %9.0f events/s  wall %8.1f ms  process cpu %7.0f ns/event\n", name, m.events_per_s,
                 m.real_ms, m.cpu_ns_per_event);
   }
-  const double ratio = found[names[0]].events_per_s / found[names[1]].events_per_s;
+  const medians& ours = found[names[0]];
+  const double ratio = ours.events_per_s / found[names[2]].events_per_s;
   std::printf("ratio (events/s, wall)\n");
-  std::printf("  sender / libcurl = %.3f (target >= %.2f)  %s\n", ratio, target_ratio,
-              ratio >= target_ratio ? "met" : "MISSED");
+  std::printf("  sender / libcurl posting the same gzip batches, built before timing = %.3f (target >= %.2f)  %s\n",
+              ratio, target_ratio, ratio >= target_ratio ? "met" : "MISSED");
+  std::printf("  sender / libcurl serializing and compressing in its loop = %.3f\n",
+              ours.events_per_s / found[names[1]].events_per_s);
   // Less sensitive to the machine's load than the wall time: what each peer's traffic cost
-  // the process (the server's share included, which is the same work for both).
-  std::printf("  process cpu per event, libcurl / sender = %.3f\n",
-              found[names[1]].cpu_ns_per_event / found[names[0]].cpu_ns_per_event);
+  // the process (the server's share included, which is the same work for all).
+  std::printf("  process cpu per event, libcurl / sender = %.3f, prebuilt / sender = %.3f\n",
+              found[names[1]].cpu_ns_per_event / ours.cpu_ns_per_event,
+              found[names[2]].cpu_ns_per_event / ours.cpu_ns_per_event);
   std::printf("(JSON results kept in %s)\n", json_path.c_str());
   return 0;
 }

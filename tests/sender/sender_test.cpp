@@ -8,11 +8,14 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstdio>
 #include <new>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 using namespace sender_support;
@@ -94,6 +97,48 @@ TEST_CASE("full payloads reach the instance key and central payloads the central
     CHECK(tags.at("ai.device.id").as_string() == "Redacted");
   }
   CHECK(sender.shutdown(5s));
+}
+
+// "YYYY-MM-DDTHH:MM:SS.mmmZ" (envelope.hpp's format) as a time point; nothing when not.
+std::optional<std::chrono::system_clock::time_point> parse_item_time(std::string_view text) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millisecond = 0;
+  const std::string copy(text);
+  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &year, &month, &day, &hour, &minute, &second,
+                  &millisecond) != 7) {
+    return std::nullopt;
+  }
+  using namespace std::chrono;
+  const sys_days date = year_month_day{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+                                       std::chrono::day{static_cast<unsigned>(day)}};
+  return system_clock::time_point{date} + hours{hour} + minutes{minute} + seconds{second} + milliseconds{millisecond};
+}
+
+TEST_CASE("an item's time is when emit() was called, also for an event that waited in the queue") {
+  ingestion_server server;
+  auto options = options_for(server, false);
+  options.batching.max_delay = 10s;  // both events wait for the flush, the first one 30 ms
+  tel::transport::sender<> sender{options};
+  using std::chrono::system_clock;
+  const auto before_first = system_clock::now();
+  REQUIRE(sender.emit(crash(1)));
+  const auto after_first = system_clock::now();
+  std::this_thread::sleep_for(30ms);
+  const auto before_second = system_clock::now();
+  REQUIRE(sender.emit(crash(2)));
+  const auto after_second = system_clock::now();
+  REQUIRE(sender.force_flush(10s));
+  const auto items = server.accepted(instance_key);
+  REQUIRE(items.size() == 4);  // each crash with its metric twin
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto time = parse_item_time(items[i].at("time").as_string());
+    REQUIRE(time);
+    // Milliseconds in the payload: the time is cut down to one.
+    const auto earliest = (i < 2 ? before_first : before_second) - 1ms;
+    const auto latest = i < 2 ? after_first : after_second;
+    INFO("item " << i);
+    CHECK(*time >= earliest);
+    CHECK(*time <= latest);
+  }
 }
 
 TEST_CASE("without a central destination nothing is serialized or sent for it") {

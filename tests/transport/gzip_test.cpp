@@ -1,13 +1,16 @@
 // gzip_compress and the capped gzip_decompress: round trips, multi-member bodies, and
-// every way a hostile body can be wrong.
+// every way a hostile body can be wrong; a batch's gzip form made at seal time.
+#include "onefuzz/telemetry/transport/detail/batch.hpp"
 #include "onefuzz/telemetry/transport/detail/gzip.hpp"
 #include "onefuzz/telemetry/transport/http_client.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstddef>
 #include <random>
 #include <string>
+#include <string_view>
 
 // This file's own namespace: the files of an area are compiled together (a unity build), so
 // its names must not meet another file's, nor shadow a later file's headers' names.
@@ -83,6 +86,49 @@ TEST_CASE("corrupt gzip is reported, never inflated partially", "[gzip]") {
     CHECK(gzip_decompress(zlib_header, out, 1 << 20) == gunzip_status::corrupt);
   }
   CHECK(out.empty());
+}
+
+TEST_CASE("a batch's gzip form is the body's, and is dropped whenever the items change", "[gzip]") {
+  using onefuzz::telemetry::transport::detail::batch;
+  gzip_compressor compressor(onefuzz::telemetry::detail::request_gzip_level);
+  const auto compress = [&](std::string_view in, std::string& out) { return compressor.compress(in, out); };
+  batch b;
+  for (const std::string_view item : {R"({"a":1})", R"({"b":2})", R"({"c":3})"}) {
+    b.begin_item();
+    b.body().append(item);
+    b.end_item();
+  }
+  CHECK_FALSE(b.compressed());
+  b.make_compressed(compress);
+  REQUIRE(b.compressed());
+  std::string inflated;
+  REQUIRE(gzip_decompress(*b.compressed(), inflated, 1000) == gunzip_status::ok);
+  CHECK(inflated == b.view());
+
+  b.begin_item();  // an item added after sealing
+  CHECK_FALSE(b.compressed());
+  b.body().append(R"({"d":4})");
+  b.end_item();
+  b.make_compressed(compress);
+  REQUIRE(b.compressed());
+  b.begin_item();
+  b.discard_item();
+  CHECK_FALSE(b.compressed());
+
+  b.make_compressed(compress);
+  batch scratch;
+  const std::size_t keep[] = {1, 3};
+  b.keep_only(keep, scratch);  // a partial answer's resend
+  CHECK_FALSE(b.compressed());
+  CHECK(b.view() == "{\"b\":2}\n{\"d\":4}");
+
+  b.make_compressed([](std::string_view, std::string&) { return false; });  // zlib failed
+  CHECK_FALSE(b.compressed());
+  b.make_compressed(compress);
+  b.clear();
+  CHECK_FALSE(b.compressed());
+  b.make_compressed(compress);  // nothing to compress
+  CHECK_FALSE(b.compressed());
 }
 
 }  // namespace gzip_test

@@ -122,6 +122,22 @@ TEST_CASE("headers: content type, gzip, bearer token, user agent", "[http_client
   CHECK(second.authorization.empty());
 }
 
+TEST_CASE("a precompressed body is sent as it is, gzip'ed once", "[http_client]") {
+  ingestion_server server({.accepted_keys = {fixtures::ikey}});
+  http_client client;
+  auto const body = fixtures::ndjson({fixtures::event("made-before")});
+  auto const gzip = onefuzz::telemetry::transport::gzip_compress(body);
+  // The body argument is what precompressed was made from; only the gzip form is sent.
+  auto const r = client.post(server.track_url(), body,
+                             {.content_type = "application/x-json-stream", .gzip = true, .precompressed = gzip});
+  REQUIRE(r.status == 200);
+  auto const log = server.requests();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].content_encoding == "gzip");
+  REQUIRE(server.accepted_count(fixtures::ikey) == 1);
+  CHECK(server.accepted(fixtures::ikey).back().at("data").at("baseData").at("name") == "made-before");
+}
+
 TEST_CASE("the gzip buffer is reused across posts of different sizes", "[http_client]") {
   ingestion_server server({.accepted_keys = {fixtures::ikey}});
   http_client client;

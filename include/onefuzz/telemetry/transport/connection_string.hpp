@@ -12,7 +12,7 @@
 // the input, a value, or a key spelled by the user: a mistyped key may be a pasted secret.
 #pragma once
 
-#include <onefuzz/telemetry/transport/detail/config.hpp>
+#include <onefuzz/telemetry/detail/config.hpp>
 #include <onefuzz/telemetry/result.hpp>
 
 #include <algorithm>
@@ -86,7 +86,7 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string to_lower_copy(std::string_view s);
+ONEFUZZ_TELEMETRY_DECL std::string to_lower_copy(std::string_view s);
 
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -106,10 +106,10 @@ constexpr bool is_guid(std::string_view s) noexcept {
 }
 
 // The rules of the public validate_instrumentation_key, as a bare reason.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> check_instrumentation_key(std::string_view key);
+ONEFUZZ_TELEMETRY_DECL result<void> check_instrumentation_key(std::string_view key);
 
 // Checks an absolute http(s) URL and returns its normal form (see connection_settings).
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::string> normalize_endpoint(std::string_view url,
+ONEFUZZ_TELEMETRY_DECL result<std::string> normalize_endpoint(std::string_view url,
                                                                         const parse_options& options);
 
 enum class known_key : std::size_t {
@@ -132,43 +132,43 @@ constexpr std::optional<known_key> find_known_key(std::string_view key) noexcept
 }
 
 // The grammar and endpoint rules of the file comment; errors are bare reasons.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_connection_string(std::string_view text,
+ONEFUZZ_TELEMETRY_DECL result<connection_settings> parse_connection_string(std::string_view text,
                                                                                      const parse_options& options);
 
 // Connection string if it has `=` or `;`, else a bare key checked by the instrumentation-key rules.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_key_or_connection_string(
+ONEFUZZ_TELEMETRY_DECL result<connection_settings> parse_key_or_connection_string(
     std::string_view text, const parse_options& options);
 
 }  // namespace detail
 
 // Parses `text` by the grammar above; on error, a message naming the key or segment, never a value.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_connection_string(std::string_view text,
+ONEFUZZ_TELEMETRY_DECL result<connection_settings> parse_connection_string(std::string_view text,
                                                                                      const parse_options& options = {});
 
 // As parse_connection_string, but throws std::invalid_argument with the same message.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL connection_settings
+ONEFUZZ_TELEMETRY_DECL connection_settings
 parse_connection_string_or_throw(std::string_view text, const parse_options& options = {});
 
 // Accepts a connection string (anything with `=` or `;`) or a bare instrumentation key of any valid
 // form (not only a GUID), for settings whose name already says "key"; endpoint then the default.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_key_or_connection_string(
+ONEFUZZ_TELEMETRY_DECL result<connection_settings> parse_key_or_connection_string(
     std::string_view text, const parse_options& options = {});
 
 // Succeeds iff `key` is non-empty, at most 40 characters, and only [0-9A-Za-z-]: the envelope's
 // limit, and a charset that cannot break a JSON string, a header or a file name.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> validate_instrumentation_key(std::string_view key);
+ONEFUZZ_TELEMETRY_DECL result<void> validate_instrumentation_key(std::string_view key);
 
 // Returns the normal form of an ingestion endpoint (see connection_settings), or why it is refused.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::string> normalize_ingestion_endpoint(std::string_view url,
+ONEFUZZ_TELEMETRY_DECL result<std::string> normalize_ingestion_endpoint(std::string_view url,
                                                                                   const parse_options& options = {});
 
 // `<endpoint>/v2/track` for ikey-only requests, `<endpoint>/v2.1/track` when a bearer token is sent
 // (v2 does not accept Entra ID). Never a double slash: the endpoint has no trailing `/`.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string track_url(const connection_settings& settings, bool bearer);
+ONEFUZZ_TELEMETRY_DECL std::string track_url(const connection_settings& settings, bool bearer);
 
 // A form of the key safe for logs: "****-" plus the last 4 characters when the key has at least
 // 16 (a GUID keeps 28 of its 32 hex digits hidden), else just "****" so a short key is not half shown.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string redact_key(std::string_view ikey);
+ONEFUZZ_TELEMETRY_DECL std::string redact_key(std::string_view ikey);
 
 }  // namespace onefuzz::telemetry::transport
 

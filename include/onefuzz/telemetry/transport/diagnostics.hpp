@@ -7,7 +7,7 @@
 // No libcurl include: the sender passes CURLcode values as ints.
 #pragma once
 
-#include <onefuzz/telemetry/transport/detail/config.hpp>
+#include <onefuzz/telemetry/detail/config.hpp>
 
 #include <algorithm>
 #include <array>
@@ -164,12 +164,12 @@ constexpr std::size_t value_end(std::string_view text, std::size_t at, bool runs
 // Cuts `text` to at most `max_bytes` on a UTF-8 boundary, ending it with "..." so a reader
 // knows it was cut (also when `was_cut` says its source was already longer). `text` must be
 // valid UTF-8.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void cut_utf8(std::string& text, std::size_t max_bytes, bool was_cut = false);
+ONEFUZZ_TELEMETRY_DECL void cut_utf8(std::string& text, std::size_t max_bytes, bool was_cut = false);
 
 // Appends the character at text[at] made safe for one log line; returns the bytes consumed.
 // Controls (C0, DEL, C1) and the characters that break or reorder lines (U+2028, U+2029, bidi
 // overrides and isolates) become one space; ill-formed UTF-8 becomes U+FFFD.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::size_t append_flattened(std::string& out, std::string_view text, std::size_t at);
+ONEFUZZ_TELEMETRY_DECL std::size_t append_flattened(std::string& out, std::string_view text, std::size_t at);
 
 }  // namespace detail
 
@@ -180,17 +180,17 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::size_t append_flattened(std::string& out, 
 // `max_bytes`, cut on a UTF-8 boundary. Work is bounded by the output size plus one pass over
 // the input. This is a safety net, not a licence: callers must never pass payload text
 // (event properties, batch bodies), since a payload's secrets have no recognisable shape.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string sanitize_diagnostic_text(
+ONEFUZZ_TELEMETRY_DECL std::string sanitize_diagnostic_text(
     std::string_view text, std::size_t max_bytes = max_diagnostic_text_bytes);
 
 // One line, no newline: "onefuzz-telemetry: error: instance: connection refused by 127.0.0.1:1
 // (17 attempts): <detail> (3 similar suppressed)"; no destination part when it is none. At most
 // max_diagnostic_line_bytes; the suppressed count survives the cut.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string format_diagnostic(const diagnostic& record);
+ONEFUZZ_TELEMETRY_DECL std::string format_diagnostic(const diagnostic& record);
 
 // The default handler: the formatted line and '\n' in one fwrite, so lines from several
 // threads (stdio locks the stream per call) do not interleave.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void write_diagnostic_to_stderr(const diagnostic& record);
+ONEFUZZ_TELEMETRY_DECL void write_diagnostic_to_stderr(const diagnostic& record);
 
 // A handler that ignores every record: diagnostics_options::off() uses it.
 inline void discard_diagnostic(const diagnostic&) noexcept {}
@@ -243,11 +243,11 @@ class diagnostics_channel {
 
   // Delivers the record, or counts it as suppressed when one of its kind and destination was
   // delivered less than rate_limit ago; the next delivered one carries the count.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void report(diagnostic record) noexcept;
+  ONEFUZZ_TELEMETRY_DECL void report(diagnostic record) noexcept;
 
   // Delivers, for each kind and destination with suppressed records, the most recent one,
   // its `suppressed` counting the others; for shutdown, so no count is lost.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void flush_suppressed() noexcept;
+  ONEFUZZ_TELEMETRY_DECL void flush_suppressed() noexcept;
 
  private:
   static constexpr std::size_t slot_count = diagnostic_destination_count * diagnostic_kind_count;
@@ -267,7 +267,7 @@ class diagnostics_channel {
   }
 
   // Outside the lock: a slow handler must not hold up other threads' bookkeeping.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void deliver(diagnostic& record) noexcept;
+  ONEFUZZ_TELEMETRY_DECL void deliver(diagnostic& record) noexcept;
 
   const diagnostics_options options_;
   const clock_function now_;
@@ -276,7 +276,7 @@ class diagnostics_channel {
 };
 
 // What statistics keep of a failure: its kind, codes and sanitized detail.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL last_failure to_last_failure(const diagnostic& record,
+ONEFUZZ_TELEMETRY_DECL last_failure to_last_failure(const diagnostic& record,
                                                               std::chrono::system_clock::time_point when);
 
 }  // namespace onefuzz::telemetry::transport

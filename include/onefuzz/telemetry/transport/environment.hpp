@@ -16,7 +16,7 @@
 #pragma once
 
 #include <onefuzz/telemetry/transport/connection_string.hpp>
-#include <onefuzz/telemetry/transport/detail/config.hpp>
+#include <onefuzz/telemetry/detail/config.hpp>
 #include <onefuzz/telemetry/result.hpp>
 
 #include <array>
@@ -82,7 +82,7 @@ std::optional<source_value> first_set(const std::optional<std::string>& override
 }
 
 // Parses the winning source; the error names the source, never its value.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::optional<connection_settings>> parse_source(
+ONEFUZZ_TELEMETRY_DECL result<std::optional<connection_settings>> parse_source(
     const std::optional<source_value>& found, const parse_options& options);
 
 }  // namespace detail
@@ -97,7 +97,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::optional<connection_settings>> pars
 //    or "destination_overrides.instance" / "destination_overrides.central". With central_disabled
 //    the central sources are not read, so there is no conflict.
 // No message contains a source's value or any key.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<destinations> resolve_destinations(const destination_overrides& overrides = {},
+ONEFUZZ_TELEMETRY_DECL result<destinations> resolve_destinations(const destination_overrides& overrides = {},
                                                                            getenv_fn lookup = &std::getenv);
 
 }  // namespace onefuzz::telemetry::transport

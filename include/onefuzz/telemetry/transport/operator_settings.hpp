@@ -20,7 +20,7 @@
 
 #include <onefuzz/telemetry/serialize.hpp>
 #include <onefuzz/telemetry/transport/connection_string.hpp>  // detail::trim_ascii, detail::iequals
-#include <onefuzz/telemetry/transport/detail/config.hpp>
+#include <onefuzz/telemetry/detail/config.hpp>
 #include <onefuzz/telemetry/transport/diagnostics.hpp>
 #include <onefuzz/telemetry/transport/environment.hpp>
 #include <onefuzz/telemetry/result.hpp>
@@ -80,7 +80,7 @@ inline constexpr std::array<operator_setting, 11> operator_settings = {
 namespace detail {
 
 // apply_operator_settings; `api` starts the error message (impl/operator_settings.ipp).
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> apply_operator_settings(sender_options& options, const getenv_fn& lookup,
+ONEFUZZ_TELEMETRY_DECL result<void> apply_operator_settings(sender_options& options, const getenv_fn& lookup,
                                                                       std::string_view api);
 
 }  // namespace detail
@@ -91,12 +91,12 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> apply_operator_settings(sender_opt
 // (expected: a whole number with ms, s, m or h, from 10ms to 1h); ONEFUZZ_TELEMETRY_QUEUE_OVERFLOW
 // is not an accepted word (expected: drop_newest, drop_oldest or block)". An empty `lookup`
 // reads nothing. Call it at start-up: std::getenv is not safe against a concurrent setenv.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> apply_operator_settings(sender_options& options,
+ONEFUZZ_TELEMETRY_DECL result<void> apply_operator_settings(sender_options& options,
                                                                       const getenv_fn& lookup = &std::getenv);
 
 // Default sender_options with the variables applied, and `lookup` kept as options.getenv so
 // the destinations are resolved from the same environment. Errors as above, with this name.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<sender_options> sender_options_from_environment(
+ONEFUZZ_TELEMETRY_DECL result<sender_options> sender_options_from_environment(
     getenv_fn lookup = &std::getenv);
 
 }  // namespace onefuzz::telemetry::transport

@@ -1,6 +1,7 @@
 // Defines sender: emit() routes each event's full payload to the user's instance and its
-// central payload to the central instance, through a bounded queue, a serializing worker
-// thread and one posting thread per destination.
+// central payload to the central instance, through a bounded queue, a worker thread that
+// serializes events into batches (and gzips each batch it seals) and one posting thread per
+// destination.
 #pragma once
 
 #include <onefuzz/telemetry/event.hpp>
@@ -366,7 +367,7 @@ class sender {
   alignas(64) std::atomic<std::uint64_t> emitted_{0};  // items, for both destinations
   std::atomic<bool> stopped_{false};
 
-  std::mutex worker_mutex_;
+  alignas(64) std::mutex worker_mutex_;  // not on emitted_'s line, which every emit() writes
   std::condition_variable worker_wake_;
   std::atomic<bool> worker_sleeping_{false};
   bool worker_stop_ = false;

@@ -35,9 +35,12 @@ struct batching_options {
 // How one destination is written and sent.
 struct sink_options {
   telemetry::encoding encoding = telemetry::encoding::onefuzz_compatible;
+  // gzip request bodies (at zlib's fastest level). The worker compresses each batch as it
+  // seals it, so the posting thread only posts while the next batch is being compressed.
   bool gzip = true;
   // Sealed batches waiting for the network; with max_bytes this bounds memory during an
-  // outage (32 x 1 MiB per destination by default).
+  // outage (32 x 1 MiB per destination by default, and a quarter more for the batches'
+  // gzip forms).
   std::size_t max_pending_batches = 32;
   overflow_policy backlog_overflow = overflow_policy::drop_oldest;
 };

@@ -97,8 +97,9 @@ namespace detail {
 
 // The live counters behind sink_statistics: relaxed atomics, since each is a tally read
 // as a snapshot, never used to order other memory.
+// `emitted` is not here: both destinations are sent every event, so the sender keeps one
+// count for both and puts it in each snapshot (sender::with_emitted), read after these.
 struct sink_counters {
-  alignas(64) std::atomic<std::uint64_t> emitted{0};
   alignas(64) std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> restored{0};
   std::atomic<std::uint64_t> sampled_out{0};
@@ -131,8 +132,8 @@ struct sink_counters {
   // Throws std::bad_alloc only (copying last_failure's detail).
   [[nodiscard]] sink_statistics snapshot() const {
     sink_statistics s;
-    // Read the outcomes before `emitted`, so a snapshot taken while events are being
-    // emitted never shows more outcomes than emissions.
+    // The outcomes are read with acquire, before the sender reads its `emitted` count, so a
+    // snapshot taken while events are being emitted never shows more outcomes than emissions.
     s.accepted = accepted.load(std::memory_order_acquire);
     s.sampled_out = sampled_out.load(std::memory_order_relaxed);
     s.spooled = spooled.load(std::memory_order_acquire);
@@ -141,7 +142,6 @@ struct sink_counters {
     s.spool_corrupt_bytes = spool_corrupt_bytes.load(std::memory_order_relaxed);
     s.spool_rejected_files = spool_rejected_files.load(std::memory_order_relaxed);
     for (std::size_t i = 0; i < drop_reason_count; ++i) s.dropped[i] = dropped[i].load(std::memory_order_acquire);
-    s.emitted = emitted.load(std::memory_order_acquire);
     s.requests = requests.load(std::memory_order_relaxed);
     s.retried = retried.load(std::memory_order_relaxed);
     s.values_truncated = values_truncated.load(std::memory_order_relaxed);

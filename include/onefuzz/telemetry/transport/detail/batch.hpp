@@ -1,5 +1,6 @@
 // Defines batch: NDJSON envelopes of one destination, with each item's offset, so that a
-// partial answer can resend exactly the items the service asks for.
+// partial answer can resend exactly the items the service asks for, and optionally the
+// body's gzip form, made when the batch was sealed.
 #pragma once
 
 #include <onefuzz/telemetry/json.hpp>
@@ -7,7 +8,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -19,6 +22,7 @@ class batch {
   // Starts an item (writes the separator); write the envelope into body(), then call
   // end_item() or discard_item().
   void begin_item() {
+    compressed_valid_ = false;
     item_start_ = body_.size();
     if (!offsets_.empty()) body_.push_back('\n');
     offsets_.push_back(body_.size());
@@ -26,6 +30,7 @@ class batch {
   void end_item() noexcept {}
   // Removes the item being written (e.g. over the item size limit).
   void discard_item() noexcept {
+    compressed_valid_ = false;
     offsets_.pop_back();
     truncate_to(item_start_);
   }
@@ -47,6 +52,7 @@ class batch {
   // Keeps only the listed items (ascending indices), in order; `scratch` lends its
   // buffers so that no memory is allocated once both have grown.
   void keep_only(std::span<const std::size_t> indices, batch& scratch) {
+    compressed_valid_ = false;
     scratch.body_.clear();
     scratch.offsets_.clear();
     for (std::size_t i : indices) {
@@ -57,7 +63,24 @@ class batch {
     std::swap(offsets_, scratch.offsets_);
   }
 
+  // The gzip form of view(), when one was made after the last change to the items: the
+  // worker compresses a batch as it seals it, while the posting thread waits for the answer
+  // to the previous one, so compression stays off the request's critical path. Any change
+  // to the items (a partial resend keeps fewer) invalidates it, and the body is compressed
+  // again at post time.
+  [[nodiscard]] std::optional<std::string_view> compressed() const noexcept {
+    if (!compressed_valid_) return std::nullopt;
+    return std::string_view{compressed_};
+  }
+  // Fills the gzip form: `compress(view(), out)` writes it into `out` (its capacity is kept
+  // from batch to batch) and returns false on failure, which leaves no gzip form.
+  template <class Compress>
+  void make_compressed(Compress&& compress) {
+    compressed_valid_ = !empty() && compress(view(), compressed_);
+  }
+
   void clear() noexcept {
+    compressed_valid_ = false;
     body_.clear();
     offsets_.clear();
     upto = 0;
@@ -80,6 +103,8 @@ class batch {
   output_buffer body_;
   std::vector<std::size_t> offsets_;
   std::size_t item_start_ = 0;
+  std::string compressed_;  // gzip of body_ while compressed_valid_
+  bool compressed_valid_ = false;
 };
 
 }  // namespace onefuzz::telemetry::transport::detail

@@ -77,7 +77,10 @@ class delivery {
     bool token_invalidated = false;  // once per batch: a missing role must not hammer the provider
     for (;;) {
       if (!sleep_until(pause_until_, stop)) return delivery_outcome::stopped;
-      post_options post{.content_type = "application/x-json-stream", .gzip = gzip_, .stop = stop};
+      post_options post{.content_type = "application/x-json-stream",
+                        .gzip = gzip_,
+                        .precompressed = gzip_ ? current.compressed() : std::nullopt,
+                        .stop = stop};
       if (uses_aad_) post.bearer_token = fetch_bearer_token();
       counters_.requests.fetch_add(1, std::memory_order_relaxed);
       const http_response response = client_.post(url_, current.view(), post);

@@ -8,7 +8,7 @@
 #include <onefuzz/telemetry/event.hpp>
 #include <onefuzz/telemetry/transport/connection_string.hpp>
 #include <onefuzz/telemetry/transport/detail/batch.hpp>
-#include <onefuzz/telemetry/transport/detail/config.hpp>
+#include <onefuzz/telemetry/detail/config.hpp>
 #include <onefuzz/telemetry/transport/detail/destination_reporter.hpp>
 #include <onefuzz/telemetry/transport/diagnostics.hpp>
 #include <onefuzz/telemetry/transport/sender_options.hpp>
@@ -32,6 +32,9 @@
 namespace onefuzz::telemetry::transport {
 struct spool_entry;
 }  // namespace onefuzz::telemetry::transport
+namespace onefuzz::telemetry::detail {
+class gzip_compressor;  // detail/gzip.hpp: zlib
+}  // namespace onefuzz::telemetry::detail
 
 namespace onefuzz::telemetry::transport::detail {
 
@@ -42,17 +45,17 @@ class spool_ledger;  // detail/spool_ledger.hpp: the spool's files
 
 class destination {
  public:
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL destination(std::string_view label, connection_settings settings,
+  ONEFUZZ_TELEMETRY_DECL destination(std::string_view label, connection_settings settings,
                                                const sink_options& options, const sender_options& common,
                                                diagnostics_channel& diagnostics, diagnostic_destination which);
   // Joins the posting thread first (thread_ is the last member).
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL ~destination();
+  ONEFUZZ_TELEMETRY_DECL ~destination();
 
   destination(const destination&) = delete;
   destination& operator=(const destination&) = delete;
 
   // Starts the posting thread.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void start();
+  ONEFUZZ_TELEMETRY_DECL void start();
 
   sink_counters& counters() noexcept { return counters_; }
   const sink_counters& counters() const noexcept { return counters_; }
@@ -79,68 +82,68 @@ class destination {
   // Hands the open batch to the posting thread; every event before `upto` is then in a
   // sealed batch. Applies the backlog overflow policy when the backlog is full: the batch
   // that does not fit goes to the spool, or is dropped and counted without one.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void seal(std::size_t upto);
+  ONEFUZZ_TELEMETRY_DECL void seal(std::size_t upto);
 
   // Every event before `position` has been serialized and sealed for this destination.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void note_position(std::size_t position);
+  ONEFUZZ_TELEMETRY_DECL void note_position(std::size_t position);
 
   // Shutdown: the open batch goes to the spool, or is dropped and counted.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void retire_open(drop_reason reason);
+  ONEFUZZ_TELEMETRY_DECL void retire_open(drop_reason reason);
 
   // Reports the items dropped since the last call, by reason, as one `dropped` record:
   // drops counted anywhere (emit() included, which must not allocate) are told from here.
   // Shutdown's own drops are left to report_leftovers. The worker thread calls it, then
   // shutdown once the worker has ended.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void report_new_drops();
+  ONEFUZZ_TELEMETRY_DECL void report_new_drops();
 
   // After stop(): what shutdown could not deliver by its deadline.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void report_leftovers(bool flushed);
+  ONEFUZZ_TELEMETRY_DECL void report_leftovers(bool flushed);
 
   // --- anyone --------------------------------------------------------------------------
 
   // Waits until every event before `position` is accounted for, or the deadline.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL bool wait_completed(std::size_t position, clock::time_point deadline);
+  ONEFUZZ_TELEMETRY_DECL bool wait_completed(std::size_t position, clock::time_point deadline);
 
   // Stops the posting thread: no new request starts, a request under way may finish until
   // `deadline` and is then cancelled, and everything unsent goes to the spool or is counted
   // as dropped with `reason`. Idempotent.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void stop(drop_reason reason, clock::time_point deadline);
+  ONEFUZZ_TELEMETRY_DECL void stop(drop_reason reason, clock::time_point deadline);
 
  private:
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL const std::string& endpoint() const noexcept;
+  ONEFUZZ_TELEMETRY_DECL const std::string& endpoint() const noexcept;
 
   // How delivery waits (backoff, quota pause): until `deadline`; false when stopped first.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL bool sleep_until(clock::time_point deadline, const std::stop_token& stop);
+  ONEFUZZ_TELEMETRY_DECL bool sleep_until(clock::time_point deadline, const std::stop_token& stop);
 
   // Before delivery waits to resend a batch: the batch goes to the spool (write-ahead), and
   // so do the batches queued behind it, which would wait in memory too; until the delivery
   // ends, newly sealed batches go straight to the spool (seal_open). Without a spool,
   // nothing changes. So a kill loses at most what was sealed within one batch delay plus
   // one request (docs/spool.md).
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void write_ahead(const batch& current);
+  ONEFUZZ_TELEMETRY_DECL void write_ahead(const batch& current);
 
   // The body of seal(): records found under the lock wait in deferred_ for report_deferred().
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void seal_open(std::size_t upto);
+  ONEFUZZ_TELEMETRY_DECL void seal_open(std::size_t upto);
 
   // The posting thread: live batches first; spooled ones once the destination has proved
   // it is back (at start, and after each live success).
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void run(std::stop_token stop);
+  ONEFUZZ_TELEMETRY_DECL void run(std::stop_token stop);
 
   // Sends one spooled file (in flight in the ledger); it leaves the spool only once its
   // items are accounted for. Otherwise it stays for the next success or start; after a
   // partial answer it is rewritten (renamed over) with the items still to send, so none
   // is sent twice and a crash loses none.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void send_spooled(const spool_entry& entry, const std::stop_token& stop);
+  ONEFUZZ_TELEMETRY_DECL void send_spooled(const spool_entry& entry, const std::stop_token& stop);
 
   // The records spool_or_drop() left while mutex_ was held; reported without it, since a
   // handler may call back into the sender.
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void report_deferred();
+  ONEFUZZ_TELEMETRY_DECL void report_deferred();
 
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void advance_completed_locked(std::size_t position);
+  ONEFUZZ_TELEMETRY_DECL void advance_completed_locked(std::size_t position);
 
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::unique_ptr<batch> take_from_pool();
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void return_to_pool(std::unique_ptr<batch> used);
-  ONEFUZZ_TELEMETRY_TRANSPORT_DECL void recycle_locked(std::unique_ptr<batch> used);
+  ONEFUZZ_TELEMETRY_DECL std::unique_ptr<batch> take_from_pool();
+  ONEFUZZ_TELEMETRY_DECL void return_to_pool(std::unique_ptr<batch> used);
+  ONEFUZZ_TELEMETRY_DECL void recycle_locked(std::unique_ptr<batch> used);
 
   sink_counters counters_;  // first: the parts below count into it
   destination_reporter reporter_;
@@ -154,6 +157,10 @@ class destination {
 
   std::unique_ptr<batch> open_;  // worker thread only
   clock::time_point opened_at_{};
+  // Worker thread only, with gzip: seal() compresses each batch, so that the posting thread
+  // only posts and the next batch is compressed while the previous one is under way.
+  std::unique_ptr<::onefuzz::telemetry::detail::gzip_compressor> compressor_;
+  std::string gzip_scratch_;  // worker thread only: zlib's output, before a batch keeps it
 
   mutable std::mutex mutex_;
   std::condition_variable_any work_;
@@ -182,7 +189,7 @@ class destination {
 // each one configured is constructed in `instance` or `central`. Throws
 // std::invalid_argument, before any thread starts, when resolve_destinations fails or a
 // destination cannot be built (see sender's constructor).
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void open_destinations(const sender_options& options, diagnostics_channel& diagnostics,
+ONEFUZZ_TELEMETRY_DECL void open_destinations(const sender_options& options, diagnostics_channel& diagnostics,
                                                         std::optional<destination>& instance,
                                                         std::optional<destination>& central);
 

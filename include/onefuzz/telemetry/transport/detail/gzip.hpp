@@ -15,6 +15,10 @@
 
 namespace onefuzz::telemetry::detail {
 
+// The level request bodies are compressed at: the fastest. At the default level a 500-item
+// batch took 1.5 ms of a 4.5 ms post cycle, for 2 % fewer bytes (benchmarks/end_to_end_benchmark).
+inline constexpr int request_gzip_level = Z_BEST_SPEED;
+
 // zlib's `avail_in`/`avail_out` are 32-bit; larger buffers are fed in slices of this size.
 inline constexpr std::size_t zlib_max_slice = std::numeric_limits<uInt>::max();
 

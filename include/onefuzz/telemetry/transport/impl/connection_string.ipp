@@ -15,13 +15,13 @@
 namespace onefuzz::telemetry::transport {
 namespace detail {
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string to_lower_copy(std::string_view s) {
+ONEFUZZ_TELEMETRY_DECL std::string to_lower_copy(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = to_lower_ascii(c);
   return out;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> check_instrumentation_key(std::string_view key) {
+ONEFUZZ_TELEMETRY_DECL result<void> check_instrumentation_key(std::string_view key) {
   if (key.empty()) return reason("is empty");
   if (key.size() > max_instrumentation_key_length) {
     return reason("is longer than " + std::to_string(max_instrumentation_key_length) + " characters");
@@ -34,7 +34,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> check_instrumentation_key(std::str
   return {};
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::string> normalize_endpoint(std::string_view url,
+ONEFUZZ_TELEMETRY_DECL result<std::string> normalize_endpoint(std::string_view url,
                                                                         const parse_options& options) {
   url = trim_ascii(url);
   if (url.empty()) return reason("is empty");
@@ -119,7 +119,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::string> normalize_endpoint(std::str
   return out;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_connection_string(std::string_view text,
+ONEFUZZ_TELEMETRY_DECL result<connection_settings> parse_connection_string(std::string_view text,
                                                                                      const parse_options& options) {
   if (text.size() > max_connection_string_length) {
     return reason("is longer than " + std::to_string(max_connection_string_length) + " characters (" +
@@ -212,7 +212,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_connection_st
   return settings;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_key_or_connection_string(
+ONEFUZZ_TELEMETRY_DECL result<connection_settings> parse_key_or_connection_string(
     std::string_view text, const parse_options& options) {
   const std::string_view trimmed = trim_ascii(text);
   if (trimmed.empty()) return reason("is empty");
@@ -231,41 +231,41 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_key_or_connec
 
 }  // namespace detail
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_connection_string(std::string_view text,
+ONEFUZZ_TELEMETRY_DECL result<connection_settings> parse_connection_string(std::string_view text,
                                                                                      const parse_options& options) {
   auto parsed = detail::parse_connection_string(text, options);
   if (!parsed) return telemetry::error{"parse_connection_string: the connection string " + parsed.error().message};
   return parsed;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL connection_settings parse_connection_string_or_throw(std::string_view text,
+ONEFUZZ_TELEMETRY_DECL connection_settings parse_connection_string_or_throw(std::string_view text,
                                                                                       const parse_options& options) {
   auto parsed = parse_connection_string(text, options);
   if (!parsed) throw std::invalid_argument(parsed.error().message);
   return std::move(*parsed);
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<connection_settings> parse_key_or_connection_string(
+ONEFUZZ_TELEMETRY_DECL result<connection_settings> parse_key_or_connection_string(
     std::string_view text, const parse_options& options) {
   auto parsed = detail::parse_key_or_connection_string(text, options);
   if (!parsed) return telemetry::error{"parse_key_or_connection_string: the value " + parsed.error().message};
   return parsed;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> validate_instrumentation_key(std::string_view key) {
+ONEFUZZ_TELEMETRY_DECL result<void> validate_instrumentation_key(std::string_view key) {
   auto checked = detail::check_instrumentation_key(key);
   if (!checked) return telemetry::error{"validate_instrumentation_key: the key " + checked.error().message};
   return checked;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::string> normalize_ingestion_endpoint(std::string_view url,
+ONEFUZZ_TELEMETRY_DECL result<std::string> normalize_ingestion_endpoint(std::string_view url,
                                                                                   const parse_options& options) {
   auto normal = detail::normalize_endpoint(url, options);
   if (!normal) return telemetry::error{"normalize_ingestion_endpoint: the endpoint " + normal.error().message};
   return normal;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string track_url(const connection_settings& settings, bool bearer) {
+ONEFUZZ_TELEMETRY_DECL std::string track_url(const connection_settings& settings, bool bearer) {
   std::string url = settings.ingestion_endpoint.empty() ? std::string(default_ingestion_endpoint)
                                                         : settings.ingestion_endpoint;
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -273,7 +273,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string track_url(const connection_settings
   return url;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string redact_key(std::string_view ikey) {
+ONEFUZZ_TELEMETRY_DECL std::string redact_key(std::string_view ikey) {
   if (ikey.size() < 16) return "****";
   return "****-" + std::string(ikey.substr(ikey.size() - 4));
 }

@@ -14,7 +14,7 @@
 
 namespace onefuzz::telemetry::transport::detail {
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL
+ONEFUZZ_TELEMETRY_DECL
 destination::destination(std::string_view label, connection_settings settings, const sink_options& options,
                          const sender_options& common, diagnostics_channel& diagnostics, diagnostic_destination which)
     : reporter_(diagnostics, which, counters_),
@@ -23,27 +23,30 @@ destination::destination(std::string_view label, connection_settings settings, c
       batching_(common.batching),
       block_timeout_(common.block_timeout),
       delivery_(std::make_unique<delivery>(settings_, options.gzip, common, reporter_, counters_)),
+      compressor_(options.gzip ? std::make_unique<::onefuzz::telemetry::detail::gzip_compressor>(
+                                     ::onefuzz::telemetry::detail::request_gzip_level)
+                               : nullptr),
       ledger_(std::make_unique<spool_ledger>(label, settings_.instrumentation_key, common.spool, delivery_->endpoint(),
                                              reporter_, counters_)) {}
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL destination::~destination() = default;
+ONEFUZZ_TELEMETRY_DECL destination::~destination() = default;
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::start() {
+ONEFUZZ_TELEMETRY_DECL void destination::start() {
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::seal(std::size_t upto) {
+ONEFUZZ_TELEMETRY_DECL void destination::seal(std::size_t upto) {
   seal_open(upto);
   report_deferred();
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::note_position(std::size_t position) {
+ONEFUZZ_TELEMETRY_DECL void destination::note_position(std::size_t position) {
   std::lock_guard lock(mutex_);
   idle_position_ = std::max(idle_position_, position);
   if (outbox_.empty() && !in_flight_) advance_completed_locked(idle_position_);
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::retire_open(drop_reason reason) {
+ONEFUZZ_TELEMETRY_DECL void destination::retire_open(drop_reason reason) {
   if (!open_) return;
   {
     std::lock_guard lock(mutex_);
@@ -53,7 +56,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::retire_open(drop_reason reaso
   report_deferred();
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::report_new_drops() {
+ONEFUZZ_TELEMETRY_DECL void destination::report_new_drops() {
   std::uint64_t total = 0;
   std::string reasons;
   for (std::size_t i = 0; i < drop_reason_count; ++i) {
@@ -75,7 +78,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::report_new_drops() {
                     .count = total});
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::report_leftovers(bool flushed) {
+ONEFUZZ_TELEMETRY_DECL void destination::report_leftovers(bool flushed) {
   const std::uint64_t dropped =
       counters_.dropped[static_cast<std::size_t>(drop_reason::shutdown)].load(std::memory_order_relaxed);
   const std::uint64_t spooled = counters_.spooled.load(std::memory_order_relaxed);
@@ -91,12 +94,12 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::report_leftovers(bool flushed
                     .count = dropped});
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL bool destination::wait_completed(std::size_t position, clock::time_point deadline) {
+ONEFUZZ_TELEMETRY_DECL bool destination::wait_completed(std::size_t position, clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   return progress_.wait_until(lock, deadline, [&] { return completed_ >= position; });
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::stop(drop_reason reason, clock::time_point deadline) {
+ONEFUZZ_TELEMETRY_DECL void destination::stop(drop_reason reason, clock::time_point deadline) {
   {
     std::unique_lock lock(mutex_);
     // Spooled files keep going while the destination answers and time remains, so a
@@ -118,17 +121,17 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::stop(drop_reason reason, cloc
   report_deferred();
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL const std::string& destination::endpoint() const noexcept {
+ONEFUZZ_TELEMETRY_DECL const std::string& destination::endpoint() const noexcept {
   return delivery_->endpoint();
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL bool destination::sleep_until(clock::time_point deadline,
+ONEFUZZ_TELEMETRY_DECL bool destination::sleep_until(clock::time_point deadline,
                                                                const std::stop_token& stop) {
   std::unique_lock lock(mutex_);
   return !sleep_.wait_until(lock, stop, deadline, [] { return false; }) && !stop.stop_requested();
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::write_ahead(const batch& current) {
+ONEFUZZ_TELEMETRY_DECL void destination::write_ahead(const batch& current) {
   {
     std::lock_guard lock(mutex_);
     if (ledger_->write_ahead(current, deferred_)) {
@@ -144,7 +147,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::write_ahead(const batch& curr
   report_deferred();
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::seal_open(std::size_t upto) {
+ONEFUZZ_TELEMETRY_DECL void destination::seal_open(std::size_t upto) {
   std::unique_ptr<batch> sealed = std::move(open_);
   if (!sealed || sealed->empty()) {
     if (sealed) return_to_pool(std::move(sealed));
@@ -152,6 +155,23 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::seal_open(std::size_t upto) {
     return;
   }
   sealed->upto = upto;
+  // Compressed here, outside the lock, while the posting thread may be waiting for the
+  // answer to the previous batch (a batch that ends up in the spool is stored uncompressed).
+  // zlib writes into the worker's scratch, sized for the worst case; the batch keeps a copy
+  // of the gzip form's own size, and only when it is at most a quarter of the body, so the
+  // backlog's memory (max_pending_batches x max_bytes) grows by a quarter at most. A body
+  // that compresses worse is compressed by the posting thread, as before.
+  if (compressor_) {
+    sealed->make_compressed([this](std::string_view in, std::string& out) {
+      if (!compressor_->compress(in, gzip_scratch_) || gzip_scratch_.size() > in.size() / 4) return false;
+      if (out.capacity() < gzip_scratch_.size()) {
+        out = std::string(gzip_scratch_);  // exactly its size: assign() might double it
+      } else {
+        out.assign(gzip_scratch_);
+      }
+      return true;
+    });
+  }
   std::unique_lock lock(mutex_);
   // While the destination is failing, a sealed batch would only wait in memory: it goes
   // to the spool at once, and is sent from there once the destination is back.
@@ -187,7 +207,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::seal_open(std::size_t upto) {
   work_.notify_one();
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::run(std::stop_token stop) {
+ONEFUZZ_TELEMETRY_DECL void destination::run(std::stop_token stop) {
   const auto sleeper = [this](clock::time_point deadline, const std::stop_token& token) {
     return sleep_until(deadline, token);
   };
@@ -234,7 +254,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::run(std::stop_token stop) {
   }
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::send_spooled(const spool_entry& entry, const std::stop_token& stop) {
+ONEFUZZ_TELEMETRY_DECL void destination::send_spooled(const spool_entry& entry, const std::stop_token& stop) {
   delivery_outcome result = delivery_outcome::finished;  // expired or unreadable: counted as dropped
   if (ledger_->load_for_sending(entry, spool_batch_)) {
     result = delivery_->deliver(
@@ -252,7 +272,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::send_spooled(const spool_entr
   if (outbox_.empty()) advance_completed_locked(idle_position_);
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::report_deferred() {
+ONEFUZZ_TELEMETRY_DECL void destination::report_deferred() {
   std::vector<diagnostic> due;
   {
     std::lock_guard lock(mutex_);
@@ -262,14 +282,14 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::report_deferred() {
   for (auto& record : due) reporter_.report(std::move(record));
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::advance_completed_locked(std::size_t position) {
+ONEFUZZ_TELEMETRY_DECL void destination::advance_completed_locked(std::size_t position) {
   if (position > completed_) {
     completed_ = position;
     progress_.notify_all();
   }
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::unique_ptr<batch> destination::take_from_pool() {
+ONEFUZZ_TELEMETRY_DECL std::unique_ptr<batch> destination::take_from_pool() {
   std::lock_guard lock(mutex_);
   if (pool_.empty()) return std::make_unique<batch>();
   auto reused = std::move(pool_.back());
@@ -277,18 +297,18 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::unique_ptr<batch> destination::take_from_p
   return reused;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::return_to_pool(std::unique_ptr<batch> used) {
+ONEFUZZ_TELEMETRY_DECL void destination::return_to_pool(std::unique_ptr<batch> used) {
   std::lock_guard lock(mutex_);
   recycle_locked(std::move(used));
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void destination::recycle_locked(std::unique_ptr<batch> used) {
+ONEFUZZ_TELEMETRY_DECL void destination::recycle_locked(std::unique_ptr<batch> used) {
   used->clear();
   // Keep as many buffers as can be in use at once; free the rest.
   if (pool_.size() < options_.max_pending_batches + 2) pool_.push_back(std::move(used));
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void open_destinations(const sender_options& options, diagnostics_channel& diagnostics,
+ONEFUZZ_TELEMETRY_DECL void open_destinations(const sender_options& options, diagnostics_channel& diagnostics,
                                                         std::optional<destination>& instance,
                                                         std::optional<destination>& central) {
   auto resolved = resolve_destinations(options.destinations, options.getenv);

@@ -14,7 +14,7 @@
 namespace onefuzz::telemetry::transport {
 namespace detail {
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void cut_utf8(std::string& text, std::size_t max_bytes, bool was_cut) {
+ONEFUZZ_TELEMETRY_DECL void cut_utf8(std::string& text, std::size_t max_bytes, bool was_cut) {
   if (text.size() <= max_bytes && !was_cut) return;
   const std::string_view marker = max_bytes >= 8 ? "..." : "";
   std::size_t cut = std::min(text.size(), max_bytes - marker.size());
@@ -23,7 +23,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void cut_utf8(std::string& text, std::size_t ma
   text += marker;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::size_t append_flattened(std::string& out, std::string_view text, std::size_t at) {
+ONEFUZZ_TELEMETRY_DECL std::size_t append_flattened(std::string& out, std::string_view text, std::size_t at) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data()) + at;
   const std::size_t length = bytes[0] < 0x80 ? 1 : json::detail::utf8_sequence_length(bytes, text.size() - at);
   const bool control = bytes[0] < 0x20 || bytes[0] == 0x7F || (bytes[0] == 0xC2 && length == 2 && bytes[1] < 0xA0);
@@ -44,7 +44,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::size_t append_flattened(std::string& out, 
 
 }  // namespace detail
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string sanitize_diagnostic_text(std::string_view text, std::size_t max_bytes) {
+ONEFUZZ_TELEMETRY_DECL std::string sanitize_diagnostic_text(std::string_view text, std::size_t max_bytes) {
   std::string out;
   out.reserve(std::min(text.size(), max_bytes) + 16);
   std::size_t at = 0;
@@ -77,7 +77,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string sanitize_diagnostic_text(std::strin
   return out;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string format_diagnostic(const diagnostic& record) {
+ONEFUZZ_TELEMETRY_DECL std::string format_diagnostic(const diagnostic& record) {
   std::string suffix;
   if (record.suppressed > 0) suffix = " (" + std::to_string(record.suppressed) + " similar suppressed)";
   std::string line = "onefuzz-telemetry: " + std::string(to_string(record.severity)) + ": ";
@@ -88,18 +88,18 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL std::string format_diagnostic(const diagnostic&
   return line + suffix;
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void write_diagnostic_to_stderr(const diagnostic& record) {
+ONEFUZZ_TELEMETRY_DECL void write_diagnostic_to_stderr(const diagnostic& record) {
   const std::string line = format_diagnostic(record) + '\n';
   (void)std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL last_failure to_last_failure(const diagnostic& record,
+ONEFUZZ_TELEMETRY_DECL last_failure to_last_failure(const diagnostic& record,
                                                               std::chrono::system_clock::time_point when) {
   return {.time = when, .kind = record.kind, .http_status = record.http_status,
           .transport_code = record.transport_code, .detail = sanitize_diagnostic_text(record.detail)};
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void diagnostics_channel::report(diagnostic record) noexcept {
+ONEFUZZ_TELEMETRY_DECL void diagnostics_channel::report(diagnostic record) noexcept {
   try {
     if (!wants(record.severity)) return;
     const auto now = now_();
@@ -122,7 +122,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void diagnostics_channel::report(diagnostic rec
   }
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void diagnostics_channel::flush_suppressed() noexcept {
+ONEFUZZ_TELEMETRY_DECL void diagnostics_channel::flush_suppressed() noexcept {
   try {
     std::array<std::optional<diagnostic>, slot_count> due;
     const auto now = now_();
@@ -144,7 +144,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL void diagnostics_channel::flush_suppressed() no
   }
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL void diagnostics_channel::deliver(diagnostic& record) noexcept {
+ONEFUZZ_TELEMETRY_DECL void diagnostics_channel::deliver(diagnostic& record) noexcept {
   try {
     record.message = sanitize_diagnostic_text(record.message);
     record.detail = sanitize_diagnostic_text(record.detail);

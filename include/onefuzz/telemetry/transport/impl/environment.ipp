@@ -11,7 +11,7 @@
 namespace onefuzz::telemetry::transport {
 namespace detail {
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::optional<connection_settings>> parse_source(
+ONEFUZZ_TELEMETRY_DECL result<std::optional<connection_settings>> parse_source(
     const std::optional<source_value>& found, const parse_options& options) {
   if (!found) return std::optional<connection_settings>{};
   auto parsed = detail::parse_key_or_connection_string(found->value, options);
@@ -21,7 +21,7 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<std::optional<connection_settings>> pars
 
 }  // namespace detail
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<destinations> resolve_destinations(const destination_overrides& overrides,
+ONEFUZZ_TELEMETRY_DECL result<destinations> resolve_destinations(const destination_overrides& overrides,
                                                                            getenv_fn lookup) {
   destinations out;
 

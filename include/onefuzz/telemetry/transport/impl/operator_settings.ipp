@@ -177,7 +177,7 @@ class operator_settings_reader {
 namespace detail {
 
 // apply_operator_settings; `api` starts the error message.
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> apply_operator_settings(sender_options& options, const getenv_fn& lookup,
+ONEFUZZ_TELEMETRY_DECL result<void> apply_operator_settings(sender_options& options, const getenv_fn& lookup,
                                                                       std::string_view api) {
   using std::chrono::hours;
   using std::chrono::milliseconds;
@@ -219,12 +219,12 @@ ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> apply_operator_settings(sender_opt
 
 }  // namespace detail
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<void> apply_operator_settings(sender_options& options,
+ONEFUZZ_TELEMETRY_DECL result<void> apply_operator_settings(sender_options& options,
                                                                       const getenv_fn& lookup) {
   return detail::apply_operator_settings(options, lookup, "apply_operator_settings");
 }
 
-ONEFUZZ_TELEMETRY_TRANSPORT_DECL result<sender_options> sender_options_from_environment(getenv_fn lookup) {
+ONEFUZZ_TELEMETRY_DECL result<sender_options> sender_options_from_environment(getenv_fn lookup) {
   sender_options options;
   options.getenv = lookup;
   auto applied = detail::apply_operator_settings(options, lookup, "sender_options_from_environment");

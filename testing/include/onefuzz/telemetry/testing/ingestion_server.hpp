@@ -6,7 +6,7 @@
 // unit that includes <onefuzz/telemetry/testing/src.hpp> (docs/separate-compilation.md).
 #pragma once
 
-#include "onefuzz/telemetry/testing/detail/config.hpp"
+#include "onefuzz/telemetry/detail/config.hpp"
 #include "onefuzz/telemetry/testing/fault.hpp"
 #include "onefuzz/telemetry/testing/ingestion_server_options.hpp"
 #include "onefuzz/telemetry/testing/request_record.hpp"

@@ -9,7 +9,7 @@
 // translation unit that includes <onefuzz/telemetry/testing/src.hpp>.
 #pragma once
 
-#include "onefuzz/telemetry/testing/detail/config.hpp"
+#include "onefuzz/telemetry/detail/config.hpp"
 #include "onefuzz/telemetry/testing/ingestion_server.hpp"
 #include "onefuzz/telemetry/testing/ingestion_server_options.hpp"
 #include "onefuzz/telemetry/testing/test_certificates.hpp"

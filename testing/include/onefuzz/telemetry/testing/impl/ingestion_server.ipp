@@ -2,7 +2,7 @@
 // (header-only), or by src.hpp alone (ONEFUZZ_TELEMETRY_SEPARATE_COMPILATION).
 #pragma once
 
-#include "onefuzz/telemetry/testing/detail/config.hpp"
+#include "onefuzz/telemetry/detail/config.hpp"
 #include "onefuzz/telemetry/testing/detail/envelope_rules.hpp"
 #include "onefuzz/telemetry/testing/detail/http_session.hpp"
 #include "onefuzz/telemetry/testing/detail/ingestion_state.hpp"
@@ -31,11 +31,11 @@ struct ingestion_server::impl {
   std::thread thread;
 };
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 ingestion_server::ingestion_server(ingestion_server_options options)
     : ingestion_server(std::move(options), std::make_shared<detail::plain_session_factory const>()) {}
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 ingestion_server::ingestion_server(ingestion_server_options options,
                                    std::shared_ptr<detail::session_factory const> sessions)
     : impl_(std::make_unique<impl>()) {
@@ -78,10 +78,10 @@ ingestion_server::ingestion_server(ingestion_server_options options,
   });
 }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 ingestion_server::~ingestion_server() { stop(); }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 void ingestion_server::stop() noexcept {
   std::lock_guard const lock(impl_->stop_mutex);
   if (!impl_->ioc) {
@@ -96,63 +96,63 @@ void ingestion_server::stop() noexcept {
   impl_->ioc.reset();
 }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::uint16_t ingestion_server::port() const noexcept { return impl_->port; }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::string ingestion_server::endpoint() const {
   return impl_->scheme + "://" + impl_->host + ":" + std::to_string(impl_->port);
 }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::string ingestion_server::track_url() const { return endpoint() + "/v2.1/track"; }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::string ingestion_server::connection_string(std::string_view ikey) const {
   accept_key(ikey);
   return "InstrumentationKey=" + std::string(ikey) + ";IngestionEndpoint=" + endpoint() + "/";
 }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 void ingestion_server::accept_key(std::string_view ikey) const { impl_->state->accept_key(ikey); }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 void ingestion_server::script(std::vector<fault> faults) { impl_->state->push_faults(std::move(faults)); }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::size_t ingestion_server::pending_faults() const { return impl_->state->pending_faults(); }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 void ingestion_server::clear_script() { impl_->state->clear_faults(); }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::size_t ingestion_server::requests_served() const { return impl_->state->requests_served(); }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::vector<request_record> ingestion_server::requests() const { return impl_->state->requests(); }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 bool ingestion_server::wait_for_requests(std::size_t n, std::chrono::steady_clock::time_point deadline) const {
   return impl_->state->wait_for_requests(n, deadline);
 }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::vector<boost::json::object> ingestion_server::accepted(std::string_view ikey) const {
   return impl_->state->accepted(ikey);
 }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::size_t ingestion_server::accepted_count(std::string_view ikey) const {
   return impl_->state->accepted_count(ikey);
 }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 bool ingestion_server::wait_for_accepted(std::string_view ikey, std::size_t n,
                                          std::chrono::steady_clock::time_point deadline) const {
   return impl_->state->wait_for_accepted(ikey, n, deadline);
 }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::filesystem::path ingestion_server::store_file(std::string_view ikey) const {
   auto const& dir = impl_->state->options().store_directory;
   return dir.empty() ? std::filesystem::path{} : dir / (detail::normalize_ikey(ikey) + ".jsonl");

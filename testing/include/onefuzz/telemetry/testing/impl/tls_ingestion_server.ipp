@@ -3,7 +3,7 @@
 // OpenSSL stream: the translation unit needs OpenSSL 3's headers.
 #pragma once
 
-#include "onefuzz/telemetry/testing/detail/config.hpp"
+#include "onefuzz/telemetry/detail/config.hpp"
 #include "onefuzz/telemetry/testing/detail/tls_session.hpp"
 #include "onefuzz/telemetry/testing/tls_ingestion_server.hpp"
 
@@ -20,7 +20,7 @@ namespace onefuzz::telemetry::testing {
 namespace detail {
 
 // A TLS 1.2+ server context presenting `identity`.
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(pem_credentials const& identity) {
   namespace ssl = boost::asio::ssl;
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
@@ -37,30 +37,30 @@ std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(pem_credentia
 
 }  // namespace detail
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 tls_ingestion_server::tls_ingestion_server(pem_credentials const& identity, ingestion_server_options options)
     : tls_ingestion_server(std::make_shared<detail::tls_handshake_log>(), identity, std::move(options)) {}
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 tls_ingestion_server::tls_ingestion_server(std::shared_ptr<detail::tls_handshake_log> handshakes,
                                            pem_credentials const& identity, ingestion_server_options options)
     : ingestion_server(std::move(options), std::make_shared<detail::tls_session_factory const>(
                                                detail::make_server_tls_context(identity), handshakes)),
       handshakes_(std::move(handshakes)) {}
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 tls_ingestion_server::~tls_ingestion_server() { stop(); }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::size_t tls_ingestion_server::handshakes_completed() const { return handshakes_->completed_count(); }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::size_t tls_ingestion_server::handshakes_failed() const { return handshakes_->failed_count(); }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 std::vector<std::string> tls_ingestion_server::handshake_errors() const { return handshakes_->errors(); }
 
-ONEFUZZ_TELEMETRY_TESTING_DECL
+ONEFUZZ_TELEMETRY_DECL
 bool tls_ingestion_server::wait_for_handshakes(std::size_t n, std::chrono::steady_clock::time_point deadline) const {
   return handshakes_->wait_for(n, deadline);
 }
