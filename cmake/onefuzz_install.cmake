@@ -15,9 +15,17 @@ install(EXPORT onefuzz_telemetry_targets
   NAMESPACE onefuzz::
   DESTINATION "${onefuzz_cmake_dir}")
 foreach(component IN LISTS ONEFUZZ_TELEMETRY_COMPONENTS)
+  # The definitions (impl/*.ipp, src.hpp) of the components that have them: a file set of
+  # their own (CMakeLists.txt), installed next to the headers.
+  get_target_property(sets onefuzz_telemetry_${component} INTERFACE_HEADER_SETS)
+  set(definitions "")
+  if("definitions" IN_LIST sets)
+    set(definitions FILE_SET definitions DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+  endif()
   install(TARGETS onefuzz_telemetry_${component}
     EXPORT onefuzz_telemetry_${component}_targets
-    FILE_SET HEADERS DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+    FILE_SET HEADERS DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+    ${definitions})
   install(EXPORT onefuzz_telemetry_${component}_targets
     NAMESPACE onefuzz::
     DESTINATION "${onefuzz_cmake_dir}")

@@ -36,22 +36,28 @@ foreach(layer IN LISTS ONEFUZZ_TELEMETRY_COMPONENTS)
   list(APPEND ONEFUZZ_TELEMETRY_LAYER_TARGETS onefuzz::telemetry_${layer})
 endforeach()
 
-# The components' definitions, compiled once: one #include line per src.hpp.
-set(onefuzz_compiled_sources "")
+# The components' definitions, compiled once: one source file per src.hpp, so that a
+# parallel build compiles them side by side (each is among the build's longest files: Beast
+# and Asio, or libcurl and the spool).
+set(onefuzz_compiled_headers "")
 if("testing" IN_LIST ONEFUZZ_TELEMETRY_COMPONENTS)
-  list(APPEND onefuzz_compiled_sources "onefuzz/telemetry/testing/src.hpp")
+  list(APPEND onefuzz_compiled_headers "onefuzz/telemetry/testing/src.hpp")
 endif()
 # One macro switches every component's headers to declarations, so the library holds the
 # definitions of every component this build makes that offers a src.hpp.
 if("transport" IN_LIST ONEFUZZ_TELEMETRY_COMPONENTS)
-  list(APPEND onefuzz_compiled_sources "onefuzz/telemetry/transport/src.hpp")
+  list(APPEND onefuzz_compiled_headers "onefuzz/telemetry/transport/src.hpp")
 endif()
-if(ONEFUZZ_TELEMETRY_SEPARATE_COMPILATION AND onefuzz_compiled_sources)
-  list(TRANSFORM onefuzz_compiled_sources REPLACE "(.+)" "#include <\\1>")
-  list(JOIN onefuzz_compiled_sources "\n" content)
-  set(source "${PROJECT_BINARY_DIR}/onefuzz_telemetry_compiled.cpp")
-  file(CONFIGURE OUTPUT "${source}" CONTENT "${content}\n")
-  add_library(onefuzz_telemetry_compiled STATIC "${source}")
+if(ONEFUZZ_TELEMETRY_SEPARATE_COMPILATION AND onefuzz_compiled_headers)
+  set(onefuzz_compiled_sources "")
+  foreach(header IN LISTS onefuzz_compiled_headers)
+    # onefuzz/telemetry/testing/src.hpp -> onefuzz_telemetry_compiled_testing.cpp
+    string(REGEX REPLACE "^onefuzz/telemetry/([a-z_]+)/src\\.hpp$" "\\1" component "${header}")
+    set(source "${PROJECT_BINARY_DIR}/onefuzz_telemetry_compiled_${component}.cpp")
+    file(CONFIGURE OUTPUT "${source}" CONTENT "#include <${header}>\n")
+    list(APPEND onefuzz_compiled_sources "${source}")
+  endforeach()
+  add_library(onefuzz_telemetry_compiled STATIC ${onefuzz_compiled_sources})
   target_compile_definitions(onefuzz_telemetry_compiled PUBLIC ONEFUZZ_TELEMETRY_SEPARATE_COMPILATION)
   target_link_libraries(onefuzz_telemetry_compiled
     PUBLIC ${ONEFUZZ_TELEMETRY_LAYER_TARGETS} PRIVATE onefuzz_telemetry_warnings)

@@ -195,6 +195,8 @@ run_mutant() {
   local id op file line k attribute type field text
   read -r id op file line k attribute type field text <<<"$1"
   local dir=$work/mutant-$id verdict change
+  local -a prefix_args
+  read -r -a prefix_args <<<"$prefix_args_text"
   if [[ $op == flip ]]; then
     change="$attribute -> $([[ $attribute == central ]] && echo instance_only || echo central)"
   else
@@ -203,7 +205,7 @@ run_mutant() {
   make_mutant "$dir" "$op" "$file" "$line" "$k"
   if cmp -s "$root/$catalog_dir/$file" "$dir/include/onefuzz/telemetry/catalog/$file"; then
     verdict=not-applied
-  elif "$compiler" -std=c++20 -fsyntax-only "-I$dir/include" "-I$work/baseline/include" "$tu" \
+  elif "$compiler" -std=c++20 -fsyntax-only "${prefix_args[@]}" "-I$dir/include" "-I$work/baseline/include" "$tu" \
       >"$dir/log" 2>&1; then
     verdict=SURVIVED
   elif grep -q 'onefuzz::telemetry::central<' "$dir/log"; then
@@ -228,7 +230,32 @@ export root catalog_dir tu compiler work mutation_type_source
 # The unmutated copy must compile, or every mutant would look caught.
 mkdir -p "$work/baseline"
 cp -R "$root/include" "$work/baseline/include"
-if ! "$compiler" -std=c++20 -fsyntax-only "-I$work/baseline/include" "$tu" 2>"$work/baseline.log"; then
+
+# The headers every mutant includes and no mutant changes (the catalog's dependencies, not
+# the catalog), precompiled once: parsing them was about 40 % of each mutant's compile.
+# Only when that header pulls in no catalog header (a catalog header in it would hide the
+# mutants' copies, and every mutant would survive); a compiler that cannot use the
+# precompiled file parses the header as usual, so the verdicts are the same either way.
+prefix=$work/prefix/mutation_prefix.hpp
+mkdir -p "$work/prefix"
+cat >"$prefix" <<'EOF_PREFIX'
+#include <onefuzz/telemetry/audit.hpp>
+#include <onefuzz/telemetry/event.hpp>
+#include <onefuzz/telemetry/reviewed.hpp>
+#include <onefuzz/telemetry/role.hpp>
+#include <boost/hana/adapt_struct.hpp>
+EOF_PREFIX
+prefix_args=()
+if "$compiler" -std=c++20 -H "-I$work/baseline/include" -x c++-header "$prefix" -o "$prefix.gch" \
+    >"$work/prefix.log" 2>&1 && ! grep -q "/$catalog_dir/" "$work/prefix.log"; then
+  prefix_args=(-include "$prefix")
+else
+  rm -f "$prefix.gch"
+fi
+# Bash cannot export an array: run_mutant reads it from this string.
+export prefix_args_text="${prefix_args[*]}"
+
+if ! "$compiler" -std=c++20 -fsyntax-only "${prefix_args[@]}" "-I$work/baseline/include" "$tu" 2>"$work/baseline.log"; then
   echo "mutation_check: the unmutated pins TU does not compile; fix that first:" >&2
   sed -n '1,30p' "$work/baseline.log" >&2
   exit 2
