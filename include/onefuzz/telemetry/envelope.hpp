@@ -3,12 +3,12 @@
 #pragma once
 
 #include <onefuzz/telemetry/detail/host_name.hpp>
+#include <onefuzz/telemetry/detail/std_names.hpp>  // std::chrono's clocks
 #include <onefuzz/telemetry/json.hpp>
 #include <onefuzz/telemetry/limits.hpp>
 #include <onefuzz/telemetry/role.hpp>
 #include <onefuzz/telemetry/version.hpp>
 
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <limits>

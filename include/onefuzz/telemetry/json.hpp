@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,32 +31,48 @@ class output_buffer {
   output_buffer() = default;
   explicit output_buffer(std::size_t initial_capacity) { grow(initial_capacity); }
 
-  output_buffer(output_buffer&&) noexcept = default;
-  output_buffer& operator=(output_buffer&&) noexcept = default;
+  // Owns its bytes through a plain pointer: std::unique_ptr would need <memory>, whose
+  // shared_ptr and atomics every TU that includes the core would parse.
+  output_buffer(output_buffer&& other) noexcept
+      : data_{std::exchange(other.data_, nullptr)},
+        size_{std::exchange(other.size_, 0)},
+        capacity_{std::exchange(other.capacity_, 0)} {}
+  output_buffer& operator=(output_buffer&& other) noexcept {
+    if (this != &other) {
+      delete[] data_;
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+      capacity_ = std::exchange(other.capacity_, 0);
+    }
+    return *this;
+  }
+  output_buffer(const output_buffer&) = delete;
+  output_buffer& operator=(const output_buffer&) = delete;
+  ~output_buffer() { delete[] data_; }
 
   // Empties the buffer without releasing memory.
   void clear() noexcept { size_ = 0; }
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
-  [[nodiscard]] const char* data() const noexcept { return data_.get(); }
-  [[nodiscard]] std::string_view view() const noexcept { return {data_.get(), size_}; }
+  [[nodiscard]] const char* data() const noexcept { return data_; }
+  [[nodiscard]] std::string_view view() const noexcept { return {data_, size_}; }
   [[nodiscard]] std::string str() const { return std::string{view()}; }
 
   // A pointer to at least n writable bytes after the content; commit() what was written.
   [[nodiscard]] char* reserve(std::size_t n) {
     if (capacity_ - size_ < n) grow(size_ + n);
-    return data_.get() + size_;
+    return data_ + size_;
   }
   // The end of the content, without the capacity check: for a writer that reserve()d room
   // for at least n more bytes beforehand (a run of members bounded at compile time).
   [[nodiscard]] char* reserved_tail([[maybe_unused]] std::size_t n) noexcept {
     assert(capacity_ - size_ >= n && "output_buffer::reserved_tail: reserve() the room first");
-    return data_.get() + size_;
+    return data_ + size_;
   }
   void commit(std::size_t n) noexcept { size_ += n; }
   // Commits up to end, a pointer previously obtained from reserve().
-  void commit_to(const char* end) noexcept { size_ = static_cast<std::size_t>(end - data_.get()); }
+  void commit_to(const char* end) noexcept { size_ = static_cast<std::size_t>(end - data_); }
 
   void append(const char* text, std::size_t n) {
     if (n == 0) return;  // memcpy with a null pointer is undefined, even for 0 bytes
@@ -78,13 +94,14 @@ class output_buffer {
   [[gnu::noinline, gnu::cold]] void grow(std::size_t needed) {
     std::size_t capacity = std::max<std::size_t>(capacity_ * 2, 256);
     while (capacity < needed) capacity *= 2;
-    auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
-    if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
-    data_ = std::move(bigger);
+    char* bigger = new char[capacity];  // left uninitialized, as make_unique_for_overwrite did
+    if (size_ != 0) std::memcpy(bigger, data_, size_);
+    delete[] data_;
+    data_ = bigger;
     capacity_ = capacity;
   }
 
-  std::unique_ptr<char[]> data_;
+  char* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 };

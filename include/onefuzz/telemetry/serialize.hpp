@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -234,7 +233,7 @@ inline void write_member(target& full, target& central, const V& value) {
     } else if constexpr (floating_value<V>) {
       if constexpr (Enc == encoding::onefuzz_compatible) {
         end = json::format_display(end, value);
-      } else if (std::isfinite(value)) {
+      } else if (json::detail::is_finite(value)) {
         end = json::format_json_number(end, value);
       } else {
         // Left out: nothing is committed, so the key written above is dropped too.

@@ -2,10 +2,10 @@
 // must carry, and the rule that only text-free values may be central.
 #pragma once
 
+#include <onefuzz/telemetry/detail/std_names.hpp>  // std::filesystem::path, declared
 #include <onefuzz/telemetry/value_kind.hpp>
 
 #include <concepts>
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <type_traits>

@@ -5,10 +5,23 @@
 
 #include <array>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
-#include <random>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+
+// Random ids: on Linux straight from the kernel's generator, which needs only
+// <sys/random.h>; elsewhere from a generator in <random>, a header that every TU including
+// the core would otherwise parse (about a tenth of the core's compile time).
+#if defined(__linux__) && __has_include(<sys/random.h>)
+#define ONEFUZZ_TELEMETRY_UUID_GETRANDOM 1
+#include <sys/random.h>
+
+#include <cerrno>
+#else
+#include <random>
+#endif
 
 namespace onefuzz::telemetry {
 
@@ -58,14 +71,28 @@ class uuid {
     return uuid{bytes};
   }
 
-  // A random version-4 uuid from a per-thread generator seeded by std::random_device.
+  // A random version-4 uuid: on Linux 122 bits from getrandom(2) (throws
+  // std::runtime_error if the kernel's generator cannot be read, as std::random_device
+  // would); elsewhere from a per-thread generator seeded by std::random_device.
   [[nodiscard]] static uuid random() {
-    thread_local std::mt19937_64 engine{seed()};
     bytes_type bytes{};
+#if defined(ONEFUZZ_TELEMETRY_UUID_GETRANDOM)
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+      const auto n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;  // interrupted while the pool was being initialized
+        throw std::runtime_error{"uuid::random: getrandom failed"};
+      }
+      got += static_cast<std::size_t>(n);
+    }
+#else
+    thread_local std::mt19937_64 engine{seed()};
     for (std::size_t i = 0; i < 16; i += 8) {
       const std::uint64_t word = engine();
       for (std::size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<std::uint8_t>(word >> (8 * j));
     }
+#endif
     bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x40);  // version 4
     bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
     return uuid{bytes};
@@ -102,10 +129,12 @@ class uuid {
     return -1;
   }
 
+#if !defined(ONEFUZZ_TELEMETRY_UUID_GETRANDOM)
   static std::uint64_t seed() {
     std::random_device device;
     return (static_cast<std::uint64_t>(device()) << 32) ^ device();
   }
+#endif
 
   bytes_type bytes_{};
 };

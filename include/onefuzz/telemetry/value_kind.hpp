@@ -1,6 +1,7 @@
 // Defines the value kinds an event field may hold, and which of them can carry user text.
 #pragma once
 
+#include <onefuzz/telemetry/detail/std_names.hpp>  // std::filesystem::path, declared
 #include <onefuzz/telemetry/reviewed.hpp>
 #include <onefuzz/telemetry/uuid.hpp>
 #include <onefuzz/telemetry/version.hpp>
@@ -8,7 +9,6 @@
 
 #include <concepts>
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -6,6 +6,7 @@
 #include <onefuzz/telemetry/catalog/enums.hpp>
 #include <onefuzz/telemetry/catalog/ids.hpp>
 #include <onefuzz/telemetry/catalog/tool_name.hpp>
+#include <onefuzz/telemetry/detail/define_struct.hpp>
 #include <onefuzz/telemetry/event.hpp>
 
 #include <boost/hana/tuple.hpp>
@@ -26,9 +27,9 @@ namespace onefuzz::telemetry::catalog {
 struct task_start {
   static constexpr std::string_view event_name = "task_start";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(task_start,
-                           (central<catalog::task_type>, event_type),
-                           (central<std::optional<catalog::tool_name>>, tool_name));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(task_start,
+                                  (central<catalog::task_type>, event_type),
+                                  (central<std::optional<catalog::tool_name>>, tool_name));
 };
 static_assert(event_check<task_start>);
 
@@ -37,10 +38,10 @@ static_assert(event_check<task_start>);
 struct coverage_data {
   static constexpr std::string_view event_name = "coverage_data";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(coverage_data,
-                           (central<std::uint64_t>, covered),
-                           (central<std::uint64_t>, features),
-                           (central<double>, rate));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(coverage_data,
+                                  (central<std::uint64_t>, covered),
+                                  (central<std::uint64_t>, features),
+                                  (central<double>, rate));
 };
 static_assert(event_check<coverage_data>);
 
@@ -49,7 +50,7 @@ static_assert(event_check<coverage_data>);
 struct coverage_failed {
   static constexpr std::string_view event_name = "coverage_failed";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(coverage_failed, (instance_only<std::string>, path));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(coverage_failed, (instance_only<std::string>, path));
 };
 static_assert(event_check<coverage_failed>);
 
@@ -57,7 +58,7 @@ static_assert(event_check<coverage_failed>);
 struct coverage_empty {
   static constexpr std::string_view event_name = "coverage_empty";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(coverage_empty, (instance_only<std::string>, path));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(coverage_empty, (instance_only<std::string>, path));
 };
 static_assert(event_check<coverage_empty>);
 
@@ -69,11 +70,11 @@ static_assert(event_check<coverage_empty>);
 struct libfuzzer_runtime_stats {
   static constexpr std::string_view event_name = "runtime_stats";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(libfuzzer_runtime_stats,
-                           (central<std::uint64_t>, count),
-                           (central<double>, execs_sec),
-                           (central<std::optional<std::uint64_t>>, worker_id),
-                           (central<std::optional<catalog::run_id>>, run_id));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(libfuzzer_runtime_stats,
+                                  (central<std::uint64_t>, count),
+                                  (central<double>, execs_sec),
+                                  (central<std::optional<std::uint64_t>>, worker_id),
+                                  (central<std::optional<catalog::run_id>>, run_id));
 };
 static_assert(event_check<libfuzzer_runtime_stats>);
 
@@ -88,18 +89,18 @@ static_assert(event_check<libfuzzer_runtime_stats>);
 struct afl_runtime_stats {
   static constexpr std::string_view event_name = "runtime_stats";
   static constexpr bool metric_twin = false;
-  BOOST_HANA_DEFINE_STRUCT(afl_runtime_stats,
-                           (central<std::optional<catalog::afl_mode>>, mode),
-                           (central<std::optional<std::uint64_t>>, coverage_paths),
-                           (instance_only<std::optional<std::uint32_t>>, pid),
-                           (central<std::optional<std::uint64_t>>, count),
-                           (central<std::optional<std::uint64_t>>, coverage_paths_favored),
-                           (central<std::optional<std::uint64_t>>, coverage_paths_found),
-                           (central<std::optional<std::uint64_t>>, coverage_paths_imported),
-                           (central<std::optional<double>>, execs_sec),
-                           (central<std::optional<double>>, coverage),
-                           (instance_only<std::optional<std::string>>, command_line),
-                           (central<std::optional<std::uint64_t>>, coverage_paths_depth));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(afl_runtime_stats,
+                                  (central<std::optional<catalog::afl_mode>>, mode),
+                                  (central<std::optional<std::uint64_t>>, coverage_paths),
+                                  (instance_only<std::optional<std::uint32_t>>, pid),
+                                  (central<std::optional<std::uint64_t>>, count),
+                                  (central<std::optional<std::uint64_t>>, coverage_paths_favored),
+                                  (central<std::optional<std::uint64_t>>, coverage_paths_found),
+                                  (central<std::optional<std::uint64_t>>, coverage_paths_imported),
+                                  (central<std::optional<double>>, execs_sec),
+                                  (central<std::optional<double>>, coverage),
+                                  (instance_only<std::optional<std::string>>, command_line),
+                                  (central<std::optional<std::uint64_t>>, coverage_paths_depth));
 };
 static_assert(event_check<afl_runtime_stats>);
 
@@ -113,7 +114,7 @@ static_assert(event_check<afl_runtime_stats>);
 struct new_result {
   static constexpr std::string_view event_name = "new_result";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(new_result, (instance_only<std::string>, path));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(new_result, (instance_only<std::string>, path));
 };
 static_assert(event_check<new_result>);
 
@@ -121,7 +122,7 @@ static_assert(event_check<new_result>);
 struct new_coverage {
   static constexpr std::string_view event_name = "new_coverage";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(new_coverage, (instance_only<std::string>, path));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(new_coverage, (instance_only<std::string>, path));
 };
 static_assert(event_check<new_coverage>);
 
@@ -129,7 +130,7 @@ static_assert(event_check<new_coverage>);
 struct new_crashdump {
   static constexpr std::string_view event_name = "new_crashdump";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(new_crashdump, (instance_only<std::string>, path));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(new_crashdump, (instance_only<std::string>, path));
 };
 static_assert(event_check<new_crashdump>);
 
@@ -137,7 +138,7 @@ static_assert(event_check<new_crashdump>);
 struct crash_reported {
   static constexpr std::string_view event_name = "crash_reported";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(crash_reported, (instance_only<std::string>, path));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(crash_reported, (instance_only<std::string>, path));
 };
 static_assert(event_check<crash_reported>);
 
@@ -145,7 +146,7 @@ static_assert(event_check<crash_reported>);
 struct new_report {
   static constexpr std::string_view event_name = "new_report";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(new_report, (instance_only<std::string>, path));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(new_report, (instance_only<std::string>, path));
 };
 static_assert(event_check<new_report>);
 
@@ -153,7 +154,7 @@ static_assert(event_check<new_report>);
 struct new_unique_report {
   static constexpr std::string_view event_name = "new_unique_report";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(new_unique_report, (instance_only<std::string>, path));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(new_unique_report, (instance_only<std::string>, path));
 };
 static_assert(event_check<new_unique_report>);
 
@@ -161,7 +162,7 @@ static_assert(event_check<new_unique_report>);
 struct new_unable_to_reproduce {
   static constexpr std::string_view event_name = "new_unable_to_reproduce";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(new_unable_to_reproduce, (instance_only<std::string>, path));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(new_unable_to_reproduce, (instance_only<std::string>, path));
 };
 static_assert(event_check<new_unable_to_reproduce>);
 
@@ -169,7 +170,7 @@ static_assert(event_check<new_unable_to_reproduce>);
 struct regression_report {
   static constexpr std::string_view event_name = "regression_report";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(regression_report, (instance_only<std::string>, path));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(regression_report, (instance_only<std::string>, path));
 };
 static_assert(event_check<regression_report>);
 
@@ -177,7 +178,8 @@ static_assert(event_check<regression_report>);
 struct regression_unable_to_reproduce {
   static constexpr std::string_view event_name = "regression_unable_to_reproduce";
   static constexpr bool metric_twin = true;
-  BOOST_HANA_DEFINE_STRUCT(regression_unable_to_reproduce, (instance_only<std::string>, path));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(regression_unable_to_reproduce,
+                                  (instance_only<std::string>, path));
 };
 static_assert(event_check<regression_unable_to_reproduce>);
 
@@ -188,15 +190,15 @@ static_assert(event_check<regression_unable_to_reproduce>);
 struct process_stats {
   static constexpr std::string_view event_name = "process_stats";
   static constexpr bool metric_twin = false;
-  BOOST_HANA_DEFINE_STRUCT(process_stats,
-                           (central<std::uint64_t>, worker_id),
-                           (central<catalog::run_id>, run_id),
-                           (instance_only<std::string>, name),
-                           (instance_only<std::uint32_t>, pid),
-                           (instance_only<std::string>, process_status),
-                           (central<float>, cpu_usage),
-                           (central<std::uint64_t>, physical_memory),
-                           (central<std::uint64_t>, virtual_memory));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(process_stats,
+                                  (central<std::uint64_t>, worker_id),
+                                  (central<catalog::run_id>, run_id),
+                                  (instance_only<std::string>, name),
+                                  (instance_only<std::uint32_t>, pid),
+                                  (instance_only<std::string>, process_status),
+                                  (central<float>, cpu_usage),
+                                  (central<std::uint64_t>, physical_memory),
+                                  (central<std::uint64_t>, virtual_memory));
 };
 static_assert(event_check<process_stats>);
 

@@ -3,11 +3,11 @@
 #pragma once
 
 #include <onefuzz/telemetry/catalog/ids.hpp>
+#include <onefuzz/telemetry/detail/define_struct.hpp>
 #include <onefuzz/telemetry/event.hpp>
 #include <onefuzz/telemetry/role.hpp>
 #include <onefuzz/telemetry/version.hpp>
 
-#include <boost/hana/adapt_struct.hpp>
 #include <boost/hana/tuple.hpp>
 #include <boost/hana/type.hpp>
 
@@ -16,8 +16,9 @@
 #include <string>
 #include <utility>
 
-// The contexts are plain aggregates adapted with BOOST_HANA_ADAPT_STRUCT (not
-// BOOST_HANA_DEFINE_STRUCT, which has no room for a default member initializer), so that
+// The contexts are plain aggregates adapted with ONEFUZZ_TELEMETRY_ADAPT_STRUCT (Hana's
+// BOOST_HANA_ADAPT_STRUCT, cheaper to compile: detail/define_struct.hpp; not a
+// DEFINE_STRUCT macro, which has no room for a default member initializer), so that
 // `role` defaults to the right program: `task_context{.job_id = ..., ...}` is an agent
 // context without saying so. detail::context_is_complete checks below that the adapted list
 // names every member, so a member added without adapting it fails to compile.
@@ -95,13 +96,14 @@ constexpr bool has_member_count() {
 
 }  // namespace onefuzz::telemetry::catalog
 
-BOOST_HANA_ADAPT_STRUCT(onefuzz::telemetry::catalog::task_context, job_id, task_id, machine_id,
-                        version, instance_id, role, scaleset_id);
-BOOST_HANA_ADAPT_STRUCT(onefuzz::telemetry::catalog::supervisor_context, instance_id, machine_id,
-                        version, role, scaleset_id);
-BOOST_HANA_ADAPT_STRUCT(onefuzz::telemetry::catalog::proxy_context, region, version, instance_id,
-                        role);
-BOOST_HANA_ADAPT_STRUCT(onefuzz::telemetry::catalog::service_context, instance_id, version, role);
+ONEFUZZ_TELEMETRY_ADAPT_STRUCT(onefuzz::telemetry::catalog::task_context, job_id, task_id,
+                               machine_id, version, instance_id, role, scaleset_id);
+ONEFUZZ_TELEMETRY_ADAPT_STRUCT(onefuzz::telemetry::catalog::supervisor_context, instance_id,
+                               machine_id, version, role, scaleset_id);
+ONEFUZZ_TELEMETRY_ADAPT_STRUCT(onefuzz::telemetry::catalog::proxy_context, region, version,
+                               instance_id, role);
+ONEFUZZ_TELEMETRY_ADAPT_STRUCT(onefuzz::telemetry::catalog::service_context, instance_id, version,
+                               role);
 
 namespace onefuzz::telemetry::catalog {
 
@@ -114,13 +116,13 @@ constexpr bool context_is_complete() {
 }  // namespace detail
 
 static_assert(detail::context_is_complete<task_context>(),
-              "task_context: every member must be listed in BOOST_HANA_ADAPT_STRUCT");
+              "task_context: every member must be listed in ONEFUZZ_TELEMETRY_ADAPT_STRUCT");
 static_assert(detail::context_is_complete<supervisor_context>(),
-              "supervisor_context: every member must be listed in BOOST_HANA_ADAPT_STRUCT");
+              "supervisor_context: every member must be listed in ONEFUZZ_TELEMETRY_ADAPT_STRUCT");
 static_assert(detail::context_is_complete<proxy_context>(),
-              "proxy_context: every member must be listed in BOOST_HANA_ADAPT_STRUCT");
+              "proxy_context: every member must be listed in ONEFUZZ_TELEMETRY_ADAPT_STRUCT");
 static_assert(detail::context_is_complete<service_context>(),
-              "service_context: every member must be listed in BOOST_HANA_ADAPT_STRUCT");
+              "service_context: every member must be listed in ONEFUZZ_TELEMETRY_ADAPT_STRUCT");
 
 // Every context type, for code that iterates the catalog.
 inline constexpr auto context_types =

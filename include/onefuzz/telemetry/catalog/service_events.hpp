@@ -5,6 +5,7 @@
 #include <onefuzz/telemetry/catalog/enums.hpp>
 #include <onefuzz/telemetry/catalog/ids.hpp>
 #include <onefuzz/telemetry/catalog/vm_sku.hpp>
+#include <onefuzz/telemetry/detail/define_struct.hpp>
 #include <onefuzz/telemetry/event.hpp>
 
 #include <boost/hana/tuple.hpp>
@@ -27,9 +28,9 @@ namespace onefuzz::telemetry::catalog {
 // no job_id (§1.4, §4.3), which would have made the event useless, so job_id is sent.
 struct job_state_changed {
   static constexpr std::string_view event_name = "job_state_changed";
-  BOOST_HANA_DEFINE_STRUCT(job_state_changed,
-                           (central<catalog::job_id>, job_id),
-                           (central<catalog::job_state>, state));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(job_state_changed,
+                                  (central<catalog::job_id>, job_id),
+                                  (central<catalog::job_state>, state));
 };
 static_assert(event_check<job_state_changed>);
 
@@ -37,12 +38,12 @@ static_assert(event_check<job_state_changed>);
 // config.vm.count); they are flat here. vm_count is absent for pool-based tasks (§1.4).
 struct task_state_changed {
   static constexpr std::string_view event_name = "task_state_changed";
-  BOOST_HANA_DEFINE_STRUCT(task_state_changed,
-                           (central<catalog::job_id>, job_id),
-                           (central<catalog::task_id>, task_id),
-                           (central<catalog::task_type>, task_type),
-                           (central<catalog::task_state>, state),
-                           (central<std::optional<std::uint64_t>>, vm_count));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(task_state_changed,
+                                  (central<catalog::job_id>, job_id),
+                                  (central<catalog::task_id>, task_id),
+                                  (central<catalog::task_type>, task_type),
+                                  (central<catalog::task_state>, state),
+                                  (central<std::optional<std::uint64_t>>, vm_count));
 };
 static_assert(event_check<task_state_changed>);
 
@@ -51,24 +52,24 @@ static_assert(event_check<task_state_changed>);
 // event says what changed. vm_sku is reviewed: see vm_sku.hpp.
 struct scaleset_state_changed {
   static constexpr std::string_view event_name = "scaleset_state_changed";
-  BOOST_HANA_DEFINE_STRUCT(scaleset_state_changed,
-                           (central<catalog::scaleset_id>, scaleset_id),
-                           (central<catalog::os>, os),
-                           (central<catalog::vm_sku>, vm_sku),
-                           (central<std::uint64_t>, size),
-                           (central<bool>, spot_instances),
-                           (central<catalog::scaleset_state>, state));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(scaleset_state_changed,
+                                  (central<catalog::scaleset_id>, scaleset_id),
+                                  (central<catalog::os>, os),
+                                  (central<catalog::vm_sku>, vm_sku),
+                                  (central<std::uint64_t>, size),
+                                  (central<bool>, spot_instances),
+                                  (central<catalog::scaleset_state>, state));
 };
 static_assert(event_check<scaleset_state_changed>);
 
 // A pool changed state. managed is the bool the document names, not the PoolType enum.
 struct pool_state_changed {
   static constexpr std::string_view event_name = "pool_state_changed";
-  BOOST_HANA_DEFINE_STRUCT(pool_state_changed,
-                           (central<catalog::pool_id>, pool_id),
-                           (central<catalog::os>, os),
-                           (central<catalog::pool_state>, state),
-                           (central<bool>, managed));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(pool_state_changed,
+                                  (central<catalog::pool_id>, pool_id),
+                                  (central<catalog::os>, os),
+                                  (central<catalog::pool_state>, state),
+                                  (central<bool>, managed));
 };
 static_assert(event_check<pool_state_changed>);
 
@@ -76,20 +77,20 @@ static_assert(event_check<pool_state_changed>);
 // outside a scaleset; unlike the agent's VMSS name it is a random id, hence central.
 struct node_state_changed {
   static constexpr std::string_view event_name = "node_state_changed";
-  BOOST_HANA_DEFINE_STRUCT(node_state_changed,
-                           (central<catalog::machine_id>, machine_id),
-                           (central<std::optional<catalog::scaleset_id>>, scaleset_id),
-                           (central<catalog::node_state>, state));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(node_state_changed,
+                                  (central<catalog::machine_id>, machine_id),
+                                  (central<std::optional<catalog::scaleset_id>>, scaleset_id),
+                                  (central<catalog::node_state>, state));
 };
 static_assert(event_check<node_state_changed>);
 
 // A task's state on one node changed (Python NodeTasks).
 struct node_task_state_changed {
   static constexpr std::string_view event_name = "node_task_state_changed";
-  BOOST_HANA_DEFINE_STRUCT(node_task_state_changed,
-                           (central<catalog::machine_id>, machine_id),
-                           (central<catalog::task_id>, task_id),
-                           (central<catalog::node_task_state>, state));
+  ONEFUZZ_TELEMETRY_DEFINE_STRUCT(node_task_state_changed,
+                                  (central<catalog::machine_id>, machine_id),
+                                  (central<catalog::task_id>, task_id),
+                                  (central<catalog::node_task_state>, state));
 };
 static_assert(event_check<node_task_state_changed>);
 

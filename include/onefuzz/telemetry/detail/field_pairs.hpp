@@ -89,8 +89,12 @@ struct pair_list_of<boost::hana::tuple<Pairs...>> {
   using type = pair_list<Pairs...>;
 };
 
+// Read from accessors_impl<S>::apply(), the customization point hana::accessors<S>() calls:
+// hana::accessors returns it through decltype(auto), which makes the compiler build the
+// tuple of pairs to name its type; the type alone is all the checks need.
 template <class S>
-using pairs_of_t =
-    typename pair_list_of<std::remove_cvref_t<decltype(boost::hana::accessors<S>())>>::type;
+using accessors_type_t = std::remove_cvref_t<decltype(boost::hana::accessors_impl<S>::apply())>;
+template <class S>
+using pairs_of_t = typename pair_list_of<accessors_type_t<S>>::type;
 
 }  // namespace onefuzz::telemetry::detail

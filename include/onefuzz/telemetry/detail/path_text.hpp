@@ -1,10 +1,15 @@
 // The text a std::filesystem::path field is sent as: UTF-8 on every platform.
+//
+// Templates over the path type, so that this header (and the serializer) need only its
+// declaration (detail/std_names.hpp): a path is read only where an event has a path field,
+// whose declaration already required the complete type from <filesystem>.
 #pragma once
 
+#include <onefuzz/telemetry/detail/std_names.hpp>
 #include <onefuzz/telemetry/json.hpp>
 
+#include <concepts>
 #include <cstdint>
-#include <filesystem>
 #include <string_view>
 
 #if defined(_WIN32)
@@ -22,7 +27,8 @@ namespace onefuzz::telemetry::detail {
 // buffers. The view is valid until the next call on the same thread: the serializer writes
 // it out at once. Lone surrogates become U+FFFD and are counted in
 // report.invalid_utf8_replaced, as the writer counts the bytes it repairs itself.
-inline std::string_view path_text(const std::filesystem::path& path, write_report& report) {
+template <std::same_as<std::filesystem::path> Path>
+std::string_view path_text(const Path& path, write_report& report) {
   thread_local std::string buffer;
   buffer.clear();
   report.invalid_utf8_replaced += static_cast<std::uint32_t>(
@@ -34,7 +40,8 @@ inline std::string_view path_text(const std::filesystem::path& path, write_repor
 
 // POSIX: the native form is the bytes the OS gave, sent as they are (the JSON writer
 // repairs what is not UTF-8 and counts it), as the original agent did.
-inline std::string_view path_text(const std::filesystem::path& path, write_report&) noexcept {
+template <std::same_as<std::filesystem::path> Path>
+std::string_view path_text(const Path& path, write_report&) noexcept {
   return path.native();
 }
 
