@@ -49,8 +49,11 @@ std::string token_body(const std::string& token, long long expires_on) {
 tr::managed_identity_options options_for(const fake_imds& imds) {
   tr::managed_identity_options options;
   options.imds_base_url = imds.base_url();
-  options.connect_timeout = 1000ms;
-  options.timeout = 2000ms;
+  // Generous: the fake answers at once, but CI runs these beside fuzzers and sanitizer
+  // builds on 2 cores, where a loopback round trip once took longer than 2 s. The tests
+  // that are about timeouts set their own.
+  options.connect_timeout = 5000ms;
+  options.timeout = 10000ms;
   return options;
 }
 
