@@ -14,7 +14,12 @@ namespace result_test {
 namespace tel = onefuzz::telemetry;
 
 tel::result<int> half(int n) {
-  if (n % 2 != 0) return tel::error{"half: " + std::to_string(n) + " is odd"};
+  if (n % 2 != 0) {
+    std::string message = "half: ";  // built piece by piece: "literal" + std::string trips
+    message += std::to_string(n);     // g++ 12's false -Wrestrict in the -O3 unity build
+    message += " is odd";
+    return tel::error{message};
+  }
   return n / 2;
 }
 

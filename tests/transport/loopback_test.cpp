@@ -66,7 +66,10 @@ TEST_CASE("IP literals parse as inet_pton parses them: generated text", "[loopba
   auto pick = [&rng](auto const& list) { return std::string(list[rng() % std::size(list)]); };
   auto dotted = [&] {
     std::string t = pick(numbers);
-    for (std::size_t k = 2 + rng() % 3; k > 0; --k) t += "." + pick(numbers);
+    for (std::size_t k = 2 + rng() % 3; k > 0; --k) {
+      t += '.';  // appended apart: g++ 12 at -O3 reports a false -Wrestrict for "." + string
+      t += pick(numbers);
+    }
     return t;
   };
   std::size_t accepted4 = 0;
