@@ -1,5 +1,6 @@
 # The OneFuzz version string, computed as the original's build.rs computes ONEFUZZ_VERSION
-# (reference §3.4), for programs that put it in their telemetry context.
+# (docs/integrations.md, "Version string"), for programs that put it in their telemetry
+# context.
 #
 #   onefuzz_version(<out-var> VERSION_FILE <file> [SOURCE_DIR <dir>])
 #     Sets <out-var> in the caller's scope to:

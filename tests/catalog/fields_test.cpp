@@ -32,7 +32,7 @@ struct names {
   }
 };
 
-// One row of the table: what the reference says an event (or context) must be.
+// One row of the table: what docs/catalog.md says an event (or context) must be.
 struct pinned {
   std::string_view label;  // empty: the type has no row
   std::string_view event_name;
@@ -46,7 +46,7 @@ struct pinned {
 template <class E>
 inline constexpr pinned expected{};
 
-// Agent events (reference §1.1, §1.3, §1.6).
+// Agent events (docs/catalog.md, "Agent events").
 template <>
 inline constexpr pinned expected<cat::task_start>{
     "task_start", "task_start", true, {"event_type", "tool_name"}, {"event_type", "tool_name"},
@@ -111,7 +111,7 @@ inline constexpr pinned expected<cat::process_stats>{
     {"worker_id", "run_id", "cpu_usage", "physical_memory", "virtual_memory"},
     {}};
 
-// Service events (reference §1.4, docs/telemetry.md "Data recorded by the Service").
+// Service events (docs/catalog.md "Service events", docs/telemetry.md "Data recorded by the service").
 template <>
 inline constexpr pinned expected<cat::job_state_changed>{
     "job_state_changed", "job_state_changed", false, {"job_id", "state"}, {"job_id", "state"}, {}};
@@ -138,7 +138,7 @@ inline constexpr pinned expected<cat::node_task_state_changed>{
     "node_task_state_changed", "node_task_state_changed", false,
     {"machine_id", "task_id", "state"}, {"machine_id", "task_id", "state"}, {}};
 
-// Contexts (reference §1.2); no event name, no twin.
+// Contexts (docs/catalog.md, "Contexts"); no event name, no twin.
 template <>
 inline constexpr pinned expected<cat::task_context>{
     "task_context", "", false,
@@ -292,7 +292,8 @@ TEST_CASE("only the two runtime_stats shapes share an event name", "[catalog]") 
 }
 
 TEST_CASE("the agent events at HEAD are the original's 14 Event variants", "[catalog]") {
-  // Reference §2.2: Event has 14 variants; process_stats is the only removed one modelled.
+  // The original's Event enum has 14 variants (docs/catalog.md, "Agent events"); process_stats
+  // is the only removed one modelled.
   std::set<std::string> names_in_catalog;
   boost::hana::for_each(cat::agent_event_types, [&](auto type) {
     names_in_catalog.emplace(decltype(type)::type::event_name);

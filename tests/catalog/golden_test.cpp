@@ -1,7 +1,7 @@
 // Golden payloads of catalog events: the expected properties are written by hand from the
-// reference's formats (§1.1: every value a string, Rust Display numbers, lowercase hyphenated
-// uuids), and every key and value of the serializers' output is checked against them, in
-// full and central, in both encodings, and for the metric twins.
+// original's formats (every value a string, Rust Display numbers, lowercase hyphenated uuids;
+// docs/wire-format.md, docs/catalog.md), and every key and value of the serializers' output
+// is checked against them, in full and central, in both encodings, and for the metric twins.
 #include <onefuzz/telemetry/catalog.hpp>
 #include <onefuzz/telemetry/serialize.hpp>
 
@@ -30,7 +30,7 @@ namespace cat = onefuzz::telemetry::catalog;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-// Wire name → value as the original sends it (always a string, reference §1.1).
+// Wire name → value as the original sends it (always a string, docs/wire-format.md).
 using props = std::map<std::string, std::string>;
 
 constexpr std::string_view full_key = "00000000-0000-0000-0000-0000000000aa";
@@ -75,7 +75,7 @@ cat::task_context agent_context() {
                            .scaleset_id = std::string{"alice-fuzz-vmss"}};
 }
 
-// The agent context as each destination sees it (reference §1.2).
+// The agent context as each destination sees it (docs/catalog.md, "Contexts").
 const props agent_full = {{"job_id", std::string{job_wire}},
                           {"task_id", std::string{task_wire}},
                           {"machine_id", std::string{machine_wire}},
@@ -189,7 +189,7 @@ void check_payload(std::string_view payload, tel::encoding encoding, bool is_cen
   const auto& properties = base.at("properties").as_object();
   if (encoding == tel::encoding::onefuzz_compatible) {
     CHECK(lines(strings_of(properties)) == lines(expected));
-    // The original never uses measurements (reference §1.1).
+    // The original never uses measurements (docs/wire-format.md).
     CHECK(base.if_contains("measurements") == nullptr);
     return;
   }
@@ -228,7 +228,7 @@ void check_metric(std::string_view payload, bool is_central, const props& expect
   REQUIRE(metrics.size() == 1);
   CHECK(metrics[0].as_object().at("name").as_string() == E::event_name);
   CHECK(metrics[0].as_object().at("value").to_number<double>() == 1.0);
-  // A metric twin carries the event's fields as string properties (reference §1.3).
+  // A metric twin carries the event's fields as string properties (docs/catalog.md, "Agent events").
   CHECK(lines(strings_of(base.at("properties").as_object())) == lines(expected));
 }
 

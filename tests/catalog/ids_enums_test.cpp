@@ -1,5 +1,5 @@
 // Tests the catalog's id types (parse, format, errors, randomness, distinctness) and every
-// value of every enum (exact wire names from reference §2, round trip, unknown names).
+// value of every enum (exact wire names from docs/catalog.md, round trip, unknown names).
 #include <onefuzz/telemetry/catalog.hpp>
 
 #include <catch2/catch.hpp>
@@ -122,7 +122,7 @@ TEST_CASE("an id made from a uuid keeps it", "[catalog][ids]") {
 
 namespace {
 
-// The wire names of reference §2.1, in the order of the enum's values.
+// The wire names listed in docs/catalog.md ("Enums"), in the order of the enum's values.
 template <class E>
 const std::vector<std::string_view> reference_names;
 

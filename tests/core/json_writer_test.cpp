@@ -115,7 +115,7 @@ TEST_CASE("values are cut to the limit at a character boundary, and counted") {
 
 TEST_CASE("numbers are formatted like Rust's Display, the original's to_string") {
   // Expected strings written from Rust's documented behaviour (shortest round trip, no
-  // exponent), as reference §1.1 lists: 1.0 → "1", 0.5 → "0.5", 2666.67 → "2666.67".
+  // exponent), as docs/wire-format.md describes: 1.0 → "1", 0.5 → "0.5", 2666.67 → "2666.67".
   CHECK(display(1.0) == "1");
   CHECK(display(0.5) == "0.5");
   CHECK(display(2666.67) == "2666.67");

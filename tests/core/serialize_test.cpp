@@ -97,9 +97,9 @@ TEST_CASE("full payload, OneFuzz-compatible encoding: every value a string, as t
   const auto report = tel::write_full(out, full_destination, fixed_time, sample_event(), sample_context());
   CHECK(report.clean());
 
-  // Written by hand from reference §1.1: Rust Display for numbers, lowercase hyphenated
-  // ids, wire names for enums; the empty optional is left out; the event's job_id wins
-  // over the context's.
+  // Written by hand from docs/wire-format.md and docs/catalog.md: Rust Display for numbers,
+  // lowercase hyphenated ids, wire names for enums; the empty optional is left out; the
+  // event's job_id wins over the context's.
   const std::string expected =
       R"({"ver":1,"iKey":"11111111-2222-3333-4444-555555555555","tags":{"ai.cloud.role":"agent",)"
       R"("ai.internal.sdkVersion":"onefuzz-telemetry-cpp:0.1.0","ai.cloud.roleInstance":"node-7",)"

@@ -116,10 +116,11 @@ class full_envelope final {
 };
 
 // The envelope for the central instance: it carries no host data; role instance and
-// device id are "Redacted" and the IP 0.0.0.0, as the original's Microsoft client sets
-// them (reference §3.1). Only the central serializers take it, so a full payload cannot
-// be addressed to the central key. It is final and its state private, so no subclass can
-// add a tag. Throws std::invalid_argument for a malformed key.
+// device id are "Redacted" and the IP 0.0.0.0, as the original's Microsoft client has set
+// them since PR #1242 (docs/telemetry.md, "Data sent to Microsoft"). Only the central
+// serializers take it, so a full payload cannot be addressed to the central key. It is
+// final and its state private, so no subclass can add a tag. Throws std::invalid_argument
+// for a malformed key.
 class central_envelope final {
  public:
   central_envelope(std::string_view instrumentation_key, telemetry::role cloud_role)

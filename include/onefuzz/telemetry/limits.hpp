@@ -1,4 +1,7 @@
-// Defines the Application Insights ingestion limits the library enforces (reference §3).
+// Defines the Application Insights ingestion limits the library enforces: the service's
+// documented limits for names (150) and values (8192), and the sizes the official SDKs cut
+// an event name, the tags and the key to. README.md, "Input handling", says what happens
+// to a value over its limit.
 #pragma once
 
 #include <cstddef>

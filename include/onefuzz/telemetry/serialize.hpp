@@ -418,7 +418,7 @@ pair_report write_both(output_buffer& full_out, const full_envelope& full_destin
 }
 
 // Appends the full metric twin of event: a customMetric named after it, value 1.0, with
-// the event's fields as string properties (reference §1.3).
+// the event's fields as string properties (docs/catalog.md, "Agent events").
 template <telemetry_event E, telemetry_context C = no_context>
 write_report write_metric_full(output_buffer& out, const full_envelope& destination,
                                timestamp time, const E& event, const C& context = {}) {

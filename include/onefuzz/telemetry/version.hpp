@@ -15,7 +15,7 @@ namespace onefuzz::telemetry {
 // The library's own version, sent as ai.internal.sdkVersion ("onefuzz-telemetry-cpp:<v>").
 inline constexpr std::string_view library_version = "0.1.0";
 
-// A version as the original's build scripts produce it (reference §3.4):
+// A version as the original's build scripts produce it (docs/integrations.md, "Version string"):
 //   MAJOR.MINOR.PATCH                      tag builds
 //   MAJOR.MINOR.PATCH+<git sha>            other builds ('-' before May 2023)
 //   ...<sha>.localchanges | -local_changes a dirty tree

@@ -1,5 +1,5 @@
 // Must not compile: the agent's scaleset_id is the VMSS name (free text the user chose,
-// reference 1.1: ScalesetId is not shared), so it cannot be made central, even optional.
+// not shared upstream; docs/catalog.md, "Ids"), so it cannot be made central, even optional.
 #include <onefuzz/telemetry/catalog/ids.hpp>
 #include <onefuzz/telemetry/event.hpp>
 

@@ -1,5 +1,5 @@
-// Must not compile: a file event's `path` declared central (reference 1.1: Path is not
-// shared); the core rejects central<std::string> at the field.
+// Must not compile: a file event's `path` declared central (it is instance-only upstream;
+// docs/catalog.md); the core rejects central<std::string> at the field.
 #include <onefuzz/telemetry/event.hpp>
 
 #include <string>

@@ -68,8 +68,8 @@ constexpr bool is_afl_target_mode(std::string_view text) noexcept {
 
 }  // namespace detail
 
-// AFL's `target_mode` as the original's stats parser reads it (reference §1.3). The
-// original sends it centrally as a free string (§1.1: Mode is shared). It is not a fixed
+// AFL's `target_mode` as the original's stats parser reads it. The original sends it
+// centrally as a free string (docs/catalog.md, "Reviewed types"). It is not a fixed
 // set, so it is not a wire enum: AFL writes a space-separated combination of flags
 // ("qemu persistent deferred", "unicornpersistent"), which no enum of single names could
 // hold without losing data on the user's instance. It is a reviewed type instead: the user's

@@ -1,5 +1,5 @@
 // Defines the events the OneFuzz agent (onefuzz-task) sends, with each field's sharing
-// exactly as the original's can_share_with_microsoft (reference §1.1, §1.3, §1.6).
+// exactly as the original's can_share_with_microsoft (docs/catalog.md, "Agent events").
 #pragma once
 
 #include <onefuzz/telemetry/catalog/afl_mode.hpp>
@@ -21,8 +21,8 @@
 // named like its unqualified type would change the meaning of that name inside the class.
 namespace onefuzz::telemetry::catalog {
 
-// A task started (onefuzz-task Config::run). Both fields are central (§1.1: Type and
-// ToolName are shared); tool_name is present only for generic_generator and
+// A task started (onefuzz-task Config::run). Both fields are central (Type and
+// ToolName are shared upstream); tool_name is present only for generic_generator and
 // generic_analysis, and centrally reduced to the file name (see tool_name).
 struct task_start {
   static constexpr std::string_view event_name = "task_start";
@@ -34,7 +34,7 @@ struct task_start {
 static_assert(event_check<task_start>);
 
 // Coverage of the generic coverage task, every 10 recorded inputs and at the end of a
-// pass. rate = covered / features, 0 when features is 0. All central (§1.1).
+// pass. rate = covered / features, 0 when features is 0. All central.
 struct coverage_data {
   static constexpr std::string_view event_name = "coverage_data";
   static constexpr bool metric_twin = true;
@@ -46,7 +46,7 @@ struct coverage_data {
 static_assert(event_check<coverage_data>);
 
 // Recording the coverage of an input failed. The path is the full input path, so it is
-// instance-only (§1.1: Path is not shared); centrally the event is a bare name.
+// instance-only (Path is not shared upstream); centrally the event is a bare name.
 struct coverage_failed {
   static constexpr std::string_view event_name = "coverage_failed";
   static constexpr bool metric_twin = true;
@@ -65,8 +65,8 @@ static_assert(event_check<coverage_empty>);
 // libFuzzer's runtime_stats: since PR #786 one event summed over workers, with count and
 // execs_sec only. worker_id and run_id are the document era's per-worker form (before
 // PR #786); they are optional so both eras can be written, and central as the original
-// still declares them (§1.1, §4.12). Unlike AFL's runtime_stats, the libFuzzer one is
-// sent with event! and so has a metric twin (§1.3: only AFL's uses log_events! alone).
+// still declares them. Unlike AFL's runtime_stats, the libFuzzer one is sent with event!
+// and so has a metric twin (only AFL's uses log_events! alone).
 struct libfuzzer_runtime_stats {
   static constexpr std::string_view event_name = "runtime_stats";
   static constexpr bool metric_twin = true;
@@ -81,11 +81,11 @@ static_assert(event_check<libfuzzer_runtime_stats>);
 // AFL's runtime_stats, read from fuzzer_stats every 30 s. Same event name as libFuzzer's.
 // Every field is optional: the original pushes a field only when its key is in the file
 // and parses (stats/afl.rs), and AFL++ 4 renamed paths_* to corpus_*, so the coverage_paths
-// fields really are absent there. pid and command_line are instance-only (§1.1); mode is
+// fields really are absent there. pid and command_line are instance-only; mode is
 // central but reviewed (see afl_mode). coverage_paths_depth is declared and central in the
-// original but never emitted (max_depth is in the parser's ignored list, §1.1); it is kept
+// original but never emitted (max_depth is in the parser's ignored list); it is kept
 // so the catalog matches the field dictionary. No metric twin: this event alone is sent
-// with log_events! only (§1.3).
+// with log_events! only.
 struct afl_runtime_stats {
   static constexpr std::string_view event_name = "runtime_stats";
   static constexpr bool metric_twin = false;
@@ -104,10 +104,10 @@ struct afl_runtime_stats {
 };
 static_assert(event_check<afl_runtime_stats>);
 
-// The file events below carry only `path`, instance-only (§1.1: Path is not shared). The
+// The file events below carry only `path`, instance-only (Path is not shared upstream). The
 // central instance gets each as a bare event name plus the context, which is how the
 // document's "Crash Found", "Crash Report Created" and "Unique Crash Report Created"
-// flags are carried (§1.3, §4.13).
+// flags are carried (docs/catalog.md, "File and report events").
 
 // A crash file appeared in a monitored `crashes` directory ("Crash Found"). Path is the
 // file name.
@@ -184,8 +184,8 @@ struct regression_unable_to_reproduce {
 static_assert(event_check<regression_unable_to_reproduce>);
 
 // The document era's per-worker process statistics, every 30 s per libFuzzer worker
-// (initial release to PR #1608; reference §1.6). name, pid and process_status describe the
-// user's process and are instance-only; the numbers are central (§1.1). Memory is in KB.
+// (initial release to PR #1608). name, pid and process_status describe the user's
+// process and are instance-only; the numbers are central. Memory is in KB.
 // No metric twin: the event was removed two years before twins existed (PR #3188).
 struct process_stats {
   static constexpr std::string_view event_name = "process_stats";

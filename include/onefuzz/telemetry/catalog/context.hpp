@@ -1,5 +1,5 @@
 // Defines the per-process context of each OneFuzz program (the original's set_property,
-// reference §1.2): the properties merged into every event that program sends.
+// docs/catalog.md, "Contexts"): the properties merged into every event that program sends.
 #pragma once
 
 #include <onefuzz/telemetry/catalog/ids.hpp>
@@ -25,7 +25,7 @@
 namespace onefuzz::telemetry::catalog {
 
 // onefuzz-task in managed mode (role agent; Config::run). All central except scaleset_id,
-// the VMSS name, which is instance-only (§1.1) and present only when the machine belongs
+// the VMSS name, which is instance-only and present only when the machine belongs
 // to a scaleset.
 struct task_context {
   central<catalog::job_id> job_id;
@@ -48,7 +48,7 @@ struct supervisor_context {
 };
 
 // The proxy manager (role proxy; proxy-manager config.rs). The Azure region is
-// instance-only (§1.1: Region is not shared).
+// instance-only (Region is not shared upstream).
 struct proxy_context {
   instance_only<std::string> region;
   central<telemetry::version> version;
@@ -57,8 +57,8 @@ struct proxy_context {
 };
 
 // The service's own context for the state-change events (service_events.hpp). The
-// original's service set no context properties (reference §1.4, §1.5); this is the
-// agent's common set minus what a service has not got (machine, job, task).
+// original's service set no context properties; this is the agent's common set minus
+// what a service has not got (machine, job, task).
 struct service_context {
   central<catalog::instance_id> instance_id;
   central<telemetry::version> version;

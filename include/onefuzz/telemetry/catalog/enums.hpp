@@ -1,5 +1,6 @@
 // Defines the OneFuzz enums sent in telemetry, with every value and the exact wire name of
-// each (reference §2.1, onefuzztypes/enums.py at HEAD). Role is core: telemetry/role.hpp.
+// each (docs/catalog.md, "Enums"; onefuzztypes/enums.py at HEAD). Role is core:
+// telemetry/role.hpp.
 #pragma once
 
 #include <onefuzz/telemetry/wire_enum.hpp>
@@ -95,7 +96,8 @@ constexpr auto onefuzz_wire_names(os) {
 }
 
 // The state of a proxy or repro VM (7 values). No modelled event carries it: the only
-// sender upstream is the C# service's instance-only `SetState Proxy` (reference §1.5).
+// sender upstream is the C# service's instance-only `SetState Proxy` (docs/catalog.md,
+// "Left out, and why").
 enum class vm_state {
   init,
   extensions_launch,

@@ -29,7 +29,7 @@ using job_id = basic_id<tags::job>;
 using task_id = basic_id<tags::task>;
 
 // The machine's GUID: cached file, Azure IMDS vmId, OS machine id, or a random v4 UUID as
-// the last fallback (reference §3.2, "ID sources").
+// the last fallback (docs/integrations.md, "Machine id and agent ids").
 using machine_id = basic_id<tags::machine>;
 
 // The service's GUID for a VM scaleset (service events only). The agent's `scaleset_id`
@@ -39,12 +39,12 @@ using scaleset_id = basic_id<tags::scaleset>;
 // A random GUID per pool.
 using pool_id = basic_id<tags::pool>;
 
-// A random GUID per start of a fuzzing target (the document era's RunID, reference §1.1).
+// A random GUID per start of a fuzzing target (the document era's RunID).
 using run_id = basic_id<tags::run>;
 
 // The VMSS name (IMDS vmScaleSetName, the cached `scaleset_name` file, or
-// ONEFUZZ_SCALESET_NAME; reference §3.2). The agent sends it under the wire name
-// `scaleset_id`, instance-only (can_share_with_microsoft is false, reference §1.1): it is
+// ONEFUZZ_SCALESET_NAME). The agent sends it under the wire name `scaleset_id`,
+// instance-only (can_share_with_microsoft is false; docs/catalog.md, "Ids"): it is
 // free text chosen by the user, so it stays a plain string and can never be central.
 using scaleset_name = std::string;
 

@@ -12,7 +12,7 @@
 
 namespace onefuzz::telemetry::catalog {
 
-// Agent events (reference §1.1 can_share_with_microsoft, §1.3; docs/catalog.md).
+// Agent events (the original's can_share_with_microsoft; docs/catalog.md, "Agent events").
 // tool_name is central through its reviewed projection (file name only).
 ONEFUZZ_TELEMETRY_REVIEWED(task_start,
                            "event_type: enum task_type",
@@ -90,8 +90,8 @@ ONEFUZZ_TELEMETRY_REVIEWED(node_task_state_changed,
                            "task_id: identifier task_id",
                            "state: enum node_task_state");
 
-// Contexts (reference §1.2): the agent's scaleset_id (the VMSS name) and the proxy's region
-// are free text chosen by the user and stay on their instance.
+// Contexts (docs/catalog.md, "Contexts"): the agent's scaleset_id (the VMSS name) and the
+// proxy's region are free text chosen by the user and stay on their instance.
 ONEFUZZ_TELEMETRY_REVIEWED(task_context,
                            "job_id: identifier job_id",
                            "task_id: identifier task_id",

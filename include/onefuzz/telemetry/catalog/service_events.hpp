@@ -15,17 +15,17 @@
 #include <optional>
 #include <string_view>
 
-// Upstream never sent these (reference §1.4: the Python ORM hook never fired; §1.5: the C#
-// service sends nothing centrally), so there are no upstream event names to match. The
-// names here are ours, <object>_state_changed, and each event carries the document's field
-// list. Where the Python include-dicts differed from the document, the document wins and
-// the difference is listed in docs/catalog.md. None has a metric twin: the original only
-// twinned agent events (§1.3). Member types are qualified (catalog::job_id) so that a
-// member does not change the meaning of its type's name inside the class.
+// Upstream never sent these (the Python ORM hook never fired; the C# service sends nothing
+// centrally: docs/catalog.md, "Service events"), so there are no upstream event names to
+// match. The names here are ours, <object>_state_changed, and each event carries the
+// document's field list. Where the Python include-dicts differed from the document, the
+// document wins and the difference is listed in docs/catalog.md. None has a metric twin:
+// the original only twinned agent events. Member types are qualified (catalog::job_id) so
+// that a member does not change the meaning of its type's name inside the class.
 namespace onefuzz::telemetry::catalog {
 
 // A job changed state. The document lists Job ID and State; the Python include-dict had
-// no job_id (§1.4, §4.3), which would have made the event useless, so job_id is sent.
+// no job_id, which would have made the event useless, so job_id is sent.
 struct job_state_changed {
   static constexpr std::string_view event_name = "job_state_changed";
   ONEFUZZ_TELEMETRY_DEFINE_STRUCT(job_state_changed,
@@ -35,7 +35,7 @@ struct job_state_changed {
 static_assert(event_check<job_state_changed>);
 
 // A task changed state. Python nested the type and VM count (config.task.type,
-// config.vm.count); they are flat here. vm_count is absent for pool-based tasks (§1.4).
+// config.vm.count); they are flat here. vm_count is absent for pool-based tasks.
 struct task_state_changed {
   static constexpr std::string_view event_name = "task_state_changed";
   ONEFUZZ_TELEMETRY_DEFINE_STRUCT(task_state_changed,
@@ -48,7 +48,7 @@ struct task_state_changed {
 static_assert(event_check<task_state_changed>);
 
 // A scaleset changed state. The document lists os and, in its garbled "Size" bullet, the
-// state; the Python model had no os and did not include state (§4.4). Both are sent, so the
+// state; the Python model had no os and did not include state. Both are sent, so the
 // event says what changed. vm_sku is reviewed: see vm_sku.hpp.
 struct scaleset_state_changed {
   static constexpr std::string_view event_name = "scaleset_state_changed";

@@ -100,10 +100,10 @@ constexpr file_name_span tool_file_name(std::string_view value) noexcept {
 }  // namespace detail
 
 // The raw configured tool of a generic task (`generator_exe` or `analyzer_exe`, before
-// expansion, e.g. "{tools_dir}/radamsa"; reference §1.3). The original sent the whole
-// string centrally (§1.1: ToolName is shared; §4.16). For a custom tool that string is a
-// path, a URL (with a SAS token in its query) or a command line, which can hold a user or
-// project name or a secret, so the central instance gets only a file name that fits the
+// expansion, e.g. "{tools_dir}/radamsa"). The original sent the whole string centrally
+// (docs/catalog.md, "Reviewed types"). For a custom tool that string is a path, a URL
+// (with a SAS token in its query) or a command line, which can hold a user or project
+// name or a secret, so the central instance gets only a file name that fits the
 // grammar [A-Za-z0-9._+-]{1,64}, found by detail::tool_file_name, and "other" otherwise:
 //   "{tools_dir}/radamsa" → "radamsa", "C:\Users\a\t.exe" → "t.exe",
 //   "https://h/c/t.exe?sv=..&sig=.." → "t.exe", "t.exe -x 1" → "t.exe", "/usr/bin/" → "other".

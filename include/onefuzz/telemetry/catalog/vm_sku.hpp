@@ -81,8 +81,8 @@ constexpr bool is_azure_vm_size(std::string_view text) noexcept {
 
 }  // namespace detail
 
-// A scaleset's VM size, a free string in the original (reference §1.4, Scaleset `vm_sku`,
-// intended central). It is not a grammar type like version, which would reject the value
+// A scaleset's VM size, a free string the original's Python service meant to send
+// centrally (docs/catalog.md, "Reviewed types"). It is not a grammar type like version, which would reject the value
 // outright: Azure adds size names every year, and a name this grammar does not know yet
 // must still reach the user's own instance unchanged. It is a reviewed type instead: the
 // user's instance gets the value as given; the central instance gets it only when it is

@@ -23,8 +23,8 @@
 
 namespace onefuzz::telemetry::integrations {
 
-// Keys the original skips without a warning (reference §1.3). max_depth is one of them,
-// which is why coverage_paths_depth is never sent.
+// Keys the original skips without a warning (docs/integrations.md, "AFL and AFL++").
+// max_depth is one of them, which is why coverage_paths_depth is never sent.
 inline constexpr std::array<std::string_view, 18> afl_ignored_keys = {
     "cycles_done",  "afl_banner",    "afl_version",  "start_time",   "last_update",       "stability",
     "unique_crashes", "unique_hangs", "pending_favs", "pending_total", "variable_paths",   "last_path",

@@ -19,7 +19,7 @@ namespace onefuzz::telemetry::integrations {
 //
 //   count     = for each worker, the last count of each of its runs, summed. A restart does
 //               not take the worker's past iterations out of the total, as the original
-//               (reference §1.3: "count is not reset").
+//               (docs/integrations.md, "libFuzzer": Totals).
 //   execs_sec = for each worker, the exec/s of its last status line, summed.
 //
 // Not thread-safe: the reporter guards it. Sums saturate at 2^64-1 instead of wrapping.

@@ -7,7 +7,8 @@
 
 namespace onefuzz::telemetry::transport {
 
-// Backoff settings; the defaults follow 1DS's shape (grow x2 to 5 min) with FRIGUS's 500 ms floor.
+// Backoff settings; the defaults follow 1DS's shape (grow x2 to 5 min) with the 500 ms floor of
+// the frigus02 OpenTelemetry exporter.
 struct backoff_options {
   // The floor of every delay, including a server's Retry-After: even "Retry-After: 0" must not
   // turn into a tight loop against a struggling service.

@@ -1,6 +1,6 @@
 // Parses Application Insights connection strings into validated ingestion settings, without exceptions.
 //
-// Grammar (reference appinsights-ingestion.md §5, .NET 2.x is the strictest parser and the model):
+// Grammar (.NET SDK 2.x is the strictest parser and the model):
 //   `key=value;key=value...`, at most 4096 characters; keys are case-insensitive; ASCII whitespace
 //   around keys and values is trimmed; empty segments (e.g. a trailing `;`) are ignored; a duplicate
 //   key (case-insensitively) and a segment with no `=` or more than one `=` are errors; unknown keys

@@ -1,11 +1,11 @@
 // Decides what a sender does after an ingestion response: class of the response, which per-item
 // codes are retried, how long to wait (Retry-After, exponential backoff with full jitter).
 //
-// The choices, from the reference table (appinsights-ingestion.md §4) and why:
+// The choices, from what the service and the official SDKs do with each status, and why:
 //   200, other 2xx ............ success
 //   206 ....................... partial (resend per item); with an unreadable body: drop, because
 //                               most items were accepted and resending all would duplicate them
-//   500 ....................... partial with a readable body (as FRIGUS/.NET), else retry the batch
+//   500 ....................... partial with a readable body (as .NET and the frigus02 exporter), else retry the batch
 //   408, 429, 502, 503, 504 ... retry (every SDK agrees they are transient)
 //   402, 439 .................. throttled_quota: the daily cap or quota; retrying only adds load
 //                               (azure-sdk-for-js #26340), the caller drops and may pause sending
@@ -82,8 +82,9 @@ constexpr response_class classify_response(int status, bool body_parsed, bool be
   return response_class::drop;
 }
 
-// True for per-item statusCodes worth resending: 408, 429, 500, 503 (the set .NET, Node, FRIGUS
-// and AIRS share). Not 439/402: a per-item quota refusal repeats until the quota resets. Not 206.
+// True for per-item statusCodes worth resending: 408, 429, 500, 503 (the set .NET, Node, the
+// frigus02 OpenTelemetry exporter and the appinsights-rs crate share). Not 439/402: a per-item
+// quota refusal repeats until the quota resets. Not 206.
 constexpr bool is_retriable_item_status(int status_code) noexcept {
   return status_code == 408 || status_code == 429 || status_code == 500 || status_code == 503;
 }

@@ -16,7 +16,7 @@
 
 namespace onefuzz::telemetry::transport {
 
-// The service's limit on one telemetry item (reference §3).
+// The service's documented limit on one telemetry item (64 KB; README.md, "Input handling").
 inline constexpr std::size_t max_item_bytes = 64 * 1024;
 
 namespace detail {
