@@ -253,7 +253,8 @@ const std::string refused_destination =
     ";IngestionEndpoint=http://127.0.0.1:1/";
 
 // What an example prints when its only destination (the instance; no central configured)
-// refuses every connection.
+// refuses every connection. The examples are run with --wait 2: the first refused attempt
+// names the cause at once, and the default 10 s wait at exit would only make the test idle.
 void check_refused_instance(const run_result& r) {
   INFO(all_of(r));
   CHECK(r.exit_code == 1);
@@ -285,9 +286,10 @@ void check_refused_instance(const run_result& r) {
 }
 
 TEST_CASE("the service example names the cause when its destination refuses connections", "[examples][failure]") {
-  check_refused_instance(run({ONEFUZZ_SERVICE_PROGRAM}, environment_with({refused_destination})));
+  check_refused_instance(run({ONEFUZZ_SERVICE_PROGRAM, "--wait", "2"}, environment_with({refused_destination})));
 }
 
 TEST_CASE("the AFL++ example names the cause when its destination refuses connections", "[examples][failure]") {
-  check_refused_instance(run({ONEFUZZ_AFL_PROGRAM, "--seconds", "1"}, environment_with({refused_destination})));
+  check_refused_instance(
+      run({ONEFUZZ_AFL_PROGRAM, "--seconds", "1", "--wait", "2"}, environment_with({refused_destination})));
 }
