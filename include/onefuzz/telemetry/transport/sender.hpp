@@ -7,8 +7,8 @@
 #include <onefuzz/telemetry/event.hpp>
 #include <onefuzz/telemetry/serialize.hpp>
 #include <onefuzz/telemetry/transport/connection_string.hpp>
-#include <onefuzz/telemetry/transport/detail/destination.hpp>
 #include <onefuzz/telemetry/transport/detail/event_writer.hpp>
+#include <onefuzz/telemetry/transport/detail/sender_core.hpp>
 #include <onefuzz/telemetry/transport/diagnostics.hpp>
 #include <onefuzz/telemetry/transport/event_queue.hpp>
 #include <onefuzz/telemetry/transport/sender_options.hpp>
@@ -16,14 +16,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
+#include <new>
 #include <optional>
-#include <stdexcept>
-#include <string>
-#include <thread>
+#include <type_traits>
 #include <utility>
 
 namespace onefuzz::telemetry::transport {
@@ -50,7 +47,7 @@ namespace onefuzz::telemetry::transport {
 //    should return promptly: a force_flush() called from it waits for the very thread
 //    that runs it, so it returns false at its deadline.
 template <telemetry_context C = no_context, std::size_t SlotSize = default_slot_size>
-class sender {
+class sender : private detail::sender_core {
  public:
   using clock = std::chrono::steady_clock;
 
@@ -67,15 +64,16 @@ class sender {
   // to stop the program: that destination runs without a spool, and a spool_write_failed
   // error is reported.
   explicit sender(sender_options options, C context = {})
-      : options_(std::move(options)),
-        diagnostics_(options_.diagnostics),
-        context_(std::move(context)),
-        queue_(options_.queue_capacity) {
-    detail::open_destinations(options_, diagnostics_, instance_, central_);
-    writer_.emplace(options_, context_, instance_ ? &*instance_ : nullptr, central_ ? &*central_ : nullptr);
-    if (instance_) instance_->start();
-    if (central_) central_->start();
-    worker_ = std::jthread([this] { run_worker(); });
+      : detail::sender_core(std::move(options)), context_(std::move(context)), queue_(options_.queue_capacity) {
+    writer_.emplace(options_, context_, instance_destination(), central_destination());
+    start(detail::sender_queue{.queue = &queue_,
+                               .serialization_target = this,
+                               .size = &queue_size,
+                               .capacity = &queue_capacity,
+                               .head_position = &queue_head,
+                               .tail_position = &queue_tail,
+                               .close = &queue_close,
+                               .try_pop = &queue_try_pop});
   }
 
   sender(const sender&) = delete;
@@ -84,8 +82,8 @@ class sender {
   // Shuts down with a 5 s deadline if shutdown() was not called.
   ~sender() { shutdown(clock::now() + std::chrono::seconds{5}); }
 
-  [[nodiscard]] bool has_instance() const noexcept { return instance_.has_value(); }
-  [[nodiscard]] bool has_central() const noexcept { return central_.has_value(); }
+  using detail::sender_core::has_central;
+  using detail::sender_core::has_instance;
 
   // Queues event for both destinations; false when it was dropped (queue full, or after
   // shutdown), which the statistics count with the reason.
@@ -101,7 +99,7 @@ class sender {
     // event cannot slip in after shutdown's close() (see event_queue::close).
     switch (queue_.push(std::move(entry), ops_for<event_type>)) {
       case push_result::pushed:
-        wake_worker_if_filling();
+        if (worker_should_wake(queue_.size())) wake_worker();
         return true;
       case push_result::closed:
         count_dropped(drop_reason::after_shutdown, items);
@@ -112,79 +110,38 @@ class sender {
     return push_when_full(std::move(entry), items);
   }
 
-  // Waits until every event emitted before the call is accepted, dropped, or (with a spool)
-  // on disk after a failed attempt; true when that happened before the deadline. After shutdown it returns false at once.
-  bool force_flush(clock::time_point deadline) {
-    if (stopped_.load(std::memory_order_acquire)) return false;
-    const std::size_t target = queue_.tail_position();
-    {
-      std::lock_guard lock(worker_mutex_);
-      flush_target_ = std::max(flush_target_, target);
-    }
-    worker_wake_.notify_one();
-    bool done = true;
-    if (instance_) done = instance_->wait_completed(target, deadline) && done;
-    if (central_) done = central_->wait_completed(target, deadline) && done;
-    return done;
-  }
-  bool force_flush(std::chrono::milliseconds timeout) { return force_flush(clock::now() + timeout); }
+  // force_flush(deadline or timeout): waits until every event emitted before the call is
+  // accepted, dropped, or (with a spool) on disk after a failed attempt; true when that
+  // happened before the deadline. After shutdown it returns false at once.
+  using detail::sender_core::force_flush;
 
-  // Stops accepting events, tries to deliver what is pending until the deadline (and the
-  // spooled files too, oldest first, while the destination answers), then cancels what is
-  // left: it stays in or goes to the spool, or without one is dropped (reason shutdown). Idempotent: later
-  // calls return the first call's result at once.
-  bool shutdown(clock::time_point deadline) {
-    std::lock_guard once(shutdown_mutex_);
-    if (shutdown_result_) return *shutdown_result_;
-    queue_.close();
-    const bool flushed = force_flush(deadline);
-    {
-      std::lock_guard lock(worker_mutex_);
-      worker_stop_ = true;
-    }
-    worker_wake_.notify_one();
-    if (worker_.joinable()) worker_.join();
-    if (instance_) instance_->stop(drop_reason::shutdown, deadline);
-    if (central_) central_->stop(drop_reason::shutdown, deadline);
-    // Every thread of the sender has ended: what was lost is final, and each suppressed
-    // record is delivered so no count is lost with the process.
-    for_each_sink([&](detail::destination& s) {
-      s.report_new_drops();
-      s.report_leftovers(flushed);
-    });
-    diagnostics_.flush_suppressed();
-    shutdown_result_ = flushed;
-    stopped_.store(true, std::memory_order_release);
-    return flushed;
-  }
-  bool shutdown(std::chrono::milliseconds timeout) { return shutdown(clock::now() + timeout); }
+  // shutdown(deadline or timeout): stops accepting events, tries to deliver what is pending
+  // until the deadline (and the spooled files too, oldest first, while the destination
+  // answers), then cancels what is left: it stays in or goes to the spool, or without one
+  // is dropped (reason shutdown). Idempotent: later calls return the first call's result at
+  // once.
+  using detail::sender_core::shutdown;
 
-  // The user's instance's counters (all zero when it is not configured).
-  [[nodiscard]] sink_statistics instance_statistics() const {
-    return instance_ ? with_emitted(instance_->counters().snapshot()) : sink_statistics{};
-  }
-  // The central instance's counters, or nothing when central telemetry is off.
-  [[nodiscard]] std::optional<sink_statistics> central_statistics() const {
-    if (!central_) return std::nullopt;
-    return with_emitted(central_->counters().snapshot());
-  }
+  // instance_statistics(): the user's instance's counters (all zero when it is not
+  // configured). central_statistics(): the central instance's counters, or nothing when
+  // central telemetry is off.
+  using detail::sender_core::central_statistics;
+  using detail::sender_core::instance_statistics;
 
  private:
+  using queue_type = event_queue<SlotSize>;
+
   template <class E>
   struct stamped {
     timestamp time;
     E event;
   };
 
-  // The worker's view while serializing one event.
-  struct serialization_target {
-    sender* self;
-  };
-
+  // queued_event_ops::process's target is the sender itself (sender_queue::serialization_target).
   template <class E>
   static void process(const void* stored, void* target) noexcept {
     const auto& entry = *static_cast<const stamped<E>*>(stored);
-    auto* self = static_cast<serialization_target*>(target)->self;
+    auto* self = static_cast<sender*>(target);
     self->writer_->write(entry.time, entry.event, self->sealed_position_);
   }
   template <class E>
@@ -201,15 +158,21 @@ class sender {
   static constexpr queued_event_ops ops_for{&process<E>, &destroy<E>, &relocate<E>,
                                             has_metric_twin_v<E> ? 2u : 1u};
 
-  // Both destinations are sent every event, so they share one emitted count; read after
-  // the destination's other counters, so that a snapshot never shows more done than emitted.
-  sink_statistics with_emitted(sink_statistics statistics) const noexcept {
-    statistics.emitted = emitted_.load(std::memory_order_acquire);
-    return statistics;
+  // The queue, as sender_core's worker sees it (detail::sender_queue).
+  static std::size_t queue_size(const void* queue) noexcept { return static_cast<const queue_type*>(queue)->size(); }
+  static std::size_t queue_capacity(const void* queue) noexcept {
+    return static_cast<const queue_type*>(queue)->capacity();
   }
-  void count_dropped(drop_reason reason, std::uint32_t items) noexcept {
-    if (instance_) instance_->counters().drop(reason, items);
-    if (central_) central_->counters().drop(reason, items);
+  static std::size_t queue_head(const void* queue) noexcept {
+    return static_cast<const queue_type*>(queue)->head_position();
+  }
+  static std::size_t queue_tail(const void* queue) noexcept {
+    return static_cast<const queue_type*>(queue)->tail_position();
+  }
+  static std::size_t queue_close(void* queue) noexcept { return static_cast<queue_type*>(queue)->close(); }
+  static bool queue_try_pop(void* queue, detail::queued_event_consumer consume, void* context) noexcept {
+    return static_cast<queue_type*>(queue)->try_pop(
+        [&](const queued_event_ops& ops, const void* stored) noexcept { consume(context, ops, stored); });
   }
 
   template <class Entry>
@@ -228,7 +191,7 @@ class sender {
               count_dropped(drop_reason::queue_full, ops.items);
             });
           } else {
-            std::this_thread::yield();
+            yield();
           }
           const push_result result = queue_.push(std::move(entry), ops_for<event_type>);
           if (result == push_result::pushed) return true;
@@ -237,8 +200,7 @@ class sender {
         break;
       case overflow_policy::block: {
         const auto deadline = clock::now() + options_.block_timeout;
-        worker_wake_.notify_one();
-        std::unique_lock lock(space_mutex_);
+        wake_worker();
         ++blocked_producers_;
         for (;;) {
           const push_result result = queue_.push(std::move(entry), ops_for<event_type>);
@@ -249,7 +211,7 @@ class sender {
           // A short slice, so a missed notification costs a millisecond, not the deadline.
           const auto slice = std::min(deadline, clock::now() + std::chrono::milliseconds{1});
           if (clock::now() >= deadline) break;
-          space_available_.wait_until(lock, slice);
+          wait_for_space(slice);
         }
         --blocked_producers_;
         break;
@@ -264,126 +226,9 @@ class sender {
     return false;
   }
 
-  void wake_worker_if_filling() noexcept {
-    // Waking costs a system call; do it only when the worker sleeps and the queue is
-    // filling up. Otherwise the worker drains on its own schedule (batch delay).
-    if (worker_sleeping_.load(std::memory_order_relaxed) && queue_.size() >= wake_threshold()) {
-      worker_wake_.notify_one();
-    }
-  }
-  [[nodiscard]] std::size_t wake_threshold() const noexcept {
-    return std::min(queue_.capacity() / 4, options_.batching.max_items);
-  }
-
-  void run_worker() {
-    serialization_target target{this};
-    for (;;) {
-      bool stop = false;
-      std::size_t flush_target = 0;
-      {
-        std::unique_lock lock(worker_mutex_);
-        auto wake_at = clock::now() + options_.batching.max_delay;
-        for_each_sink([&](detail::destination& s) {
-          if (s.has_open_items()) wake_at = std::min(wake_at, s.open_deadline());
-        });
-        worker_sleeping_.store(true, std::memory_order_relaxed);
-        worker_wake_.wait_until(lock, wake_at, [&] {
-          return worker_stop_ || flush_target_ > flushed_upto_ || queue_.size() >= wake_threshold();
-        });
-        worker_sleeping_.store(false, std::memory_order_relaxed);
-        stop = worker_stop_;
-        flush_target = flush_target_;
-      }
-
-      if (stop) {
-        // Shutdown's flush is over (delivered or out of time). With a spool, what is still
-        // queued is serialized and spooled with the open batches; without one it is
-        // counted as dropped.
-        if (options_.spool.directory.empty()) {
-          while (queue_.try_pop([&](const queued_event_ops& ops, const void*) noexcept {
-            count_dropped(drop_reason::shutdown, ops.items);
-          })) {
-          }
-        } else {
-          while (queue_.try_pop([&](const queued_event_ops& ops, const void* stored) noexcept {
-            ops.process(stored, &target);
-          })) {
-          }
-        }
-        for_each_sink([](detail::destination& s) { s.retire_open(drop_reason::shutdown); });
-        return;
-      }
-
-      // Drain in bounded rounds so that producers blocked on a full queue get room early.
-      bool drained_any = false;
-      while (queue_.try_pop([&](const queued_event_ops& ops, const void* stored) noexcept {
-        // An event's position is known once it has left the queue.
-        ops.process(stored, &target);
-      })) {
-        drained_any = true;
-        sealed_position_ = queue_.head_position();
-        if (blocked_producers_.load(std::memory_order_relaxed) > 0) space_available_.notify_all();
-      }
-      sealed_position_ = queue_.head_position();
-      if (drained_any && blocked_producers_.load(std::memory_order_relaxed) > 0) space_available_.notify_all();
-
-      const auto now = clock::now();
-      const bool flushing = flush_target > flushed_upto_;
-      for_each_sink([&](detail::destination& s) {
-        if (flushing || (s.has_open_items() && now >= s.open_deadline())) {
-          s.seal(sealed_position_);
-        } else if (!s.has_open_items()) {
-          s.note_position(sealed_position_);
-        }
-      });
-      if (flushing && sealed_position_ >= flush_target) {
-        std::lock_guard lock(worker_mutex_);
-        flushed_upto_ = std::max(flushed_upto_, flush_target);
-      }
-      // Drops counted since the last look (emit()'s queue_full and after_shutdown among
-      // them) are told from here, outside every lock, at most every 100 ms so an overloaded
-      // worker does not format a record per round.
-      if (now - drops_reported_at_ >= std::chrono::milliseconds{100}) {
-        drops_reported_at_ = now;
-        for_each_sink([](detail::destination& s) { s.report_new_drops(); });
-      }
-    }
-  }
-
-  template <class F>
-  void for_each_sink(F&& f) {
-    if (instance_) f(*instance_);
-    if (central_) f(*central_);
-  }
-
-  sender_options options_;
-  diagnostics_channel diagnostics_;  // before the sinks, which report through it
   const C context_;
-  event_queue<SlotSize> queue_;
-  std::optional<detail::destination> instance_;
-  std::optional<detail::destination> central_;
+  queue_type queue_;
   std::optional<detail::event_writer<C>> writer_;  // worker thread only, once constructed
-
-  alignas(64) std::atomic<std::uint64_t> emitted_{0};  // items, for both destinations
-  std::atomic<bool> stopped_{false};
-
-  alignas(64) std::mutex worker_mutex_;  // not on emitted_'s line, which every emit() writes
-  std::condition_variable worker_wake_;
-  std::atomic<bool> worker_sleeping_{false};
-  bool worker_stop_ = false;
-  std::size_t flush_target_ = 0;
-  std::size_t flushed_upto_ = 0;
-  std::size_t sealed_position_ = 0;  // worker thread only
-  clock::time_point drops_reported_at_{};  // worker thread only
-
-  std::mutex space_mutex_;
-  std::condition_variable space_available_;
-  std::atomic<int> blocked_producers_{0};
-
-  std::mutex shutdown_mutex_;
-  std::optional<bool> shutdown_result_;
-
-  std::jthread worker_;
 };
 
 }  // namespace onefuzz::telemetry::transport

@@ -7,16 +7,19 @@
 //
 // and link that file (or a library built from it) into the program, with libcurl, zlib and
 // Boost.JSON (CURL::libcurl, ZLIB::ZLIB, Boost::json, as onefuzz::telemetry_transport does).
-// It holds what the sender calls that is not a template: the destinations and their posting
-// threads, delivery over libcurl, the spool, the diagnostics channel, connection strings,
-// the environment's destinations and the operator settings. The sender stays a template in
-// sender.hpp, whose includes then leave out libcurl, zlib, Boost.JSON and the spool's file
-// code. Without the macro the public headers already hold everything inline, and including
+// It holds what the sender calls that is not a template: the sender's worker loop and
+// shutdown (detail/sender_core.hpp), the destinations and their posting threads, delivery
+// over libcurl, the spool, the diagnostics channel, connection strings, the environment's
+// destinations and the operator settings. The sender stays a template in sender.hpp, whose
+// includes then leave out libcurl, zlib, Boost.JSON, the spool's file code and the threads'
+// headers (<thread>, <condition_variable>). Without the macro the public headers already hold everything inline, and including
 // this header adds nothing.
 #pragma once
 
 #include <onefuzz/telemetry/transport/connection_string.hpp>
 #include <onefuzz/telemetry/transport/detail/destination.hpp>
+#include <onefuzz/telemetry/transport/detail/event_writer.hpp>
+#include <onefuzz/telemetry/transport/detail/sender_core.hpp>
 #include <onefuzz/telemetry/transport/diagnostics.hpp>
 #include <onefuzz/telemetry/transport/environment.hpp>
 #include <onefuzz/telemetry/transport/operator_settings.hpp>
@@ -26,5 +29,7 @@
 #include <onefuzz/telemetry/transport/impl/destination.ipp>
 #include <onefuzz/telemetry/transport/impl/diagnostics.ipp>
 #include <onefuzz/telemetry/transport/impl/environment.ipp>
+#include <onefuzz/telemetry/transport/impl/event_writer.ipp>
 #include <onefuzz/telemetry/transport/impl/operator_settings.ipp>
+#include <onefuzz/telemetry/transport/impl/sender_core.ipp>
 #endif

@@ -3,13 +3,12 @@
 // instance, central payloads for the central one, each in the destination's encoding.
 #pragma once
 
+#include <onefuzz/telemetry/detail/config.hpp>
 #include <onefuzz/telemetry/envelope.hpp>
 #include <onefuzz/telemetry/event.hpp>
 #include <onefuzz/telemetry/serialize.hpp>
 #include <onefuzz/telemetry/transport/detail/batch.hpp>
-#include <onefuzz/telemetry/transport/detail/destination.hpp>
 #include <onefuzz/telemetry/transport/sender_options.hpp>
-#include <onefuzz/telemetry/transport/sink_statistics.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -21,33 +20,51 @@ inline constexpr std::size_t max_item_bytes = 64 * 1024;
 
 namespace detail {
 
+// Behind pointers, and reached through the functions below, so that this header needs none of
+// the destination's thread machinery (detail/destination.hpp).
+class destination;
+
+// What event_writer keeps that does not depend on the context type: the destinations, their
+// encodings and envelopes, and how an item is counted once written. Not a template, so that
+// with separate compilation (detail/config.hpp) it is compiled once, in src.hpp
+// (impl/event_writer.ipp), not in every translation unit that constructs a sender.
+class event_writer_base {
+ protected:
+  // Either destination may be absent (nullptr); those given must outlive the writer.
+  ONEFUZZ_TELEMETRY_DECL event_writer_base(const sender_options& options, destination* instance, destination* central);
+
+  // The destination's batch being filled (destination::open_batch).
+  ONEFUZZ_TELEMETRY_DECL static batch& open_batch(destination& target, timestamp item_time);
+
+  // Counts what the serializers changed; an item over max_item_bytes is taken back out and
+  // dropped as too_large. A full batch is sealed: every event before `sealed_position` has
+  // then left the queue.
+  ONEFUZZ_TELEMETRY_DECL static void finish_item(destination& target, batch& open, const write_report& report,
+                                                 std::size_t sealed_position);
+
+  destination* const instance_;
+  destination* const central_;
+  const encoding instance_encoding_;
+  const encoding central_encoding_;
+  std::optional<full_envelope> full_envelope_;
+  std::optional<central_envelope> central_envelope_;
+};
+
 // Worker thread only. The central destination only ever receives write_central output: the
 // full serializer is never instantiated with the central envelope.
 template <telemetry_context C>
-class event_writer {
+class event_writer : private event_writer_base {
  public:
   // Either destination may be absent (nullptr); those given must outlive the writer.
   event_writer(const sender_options& options, const C& context, destination* instance, destination* central)
-      : instance_(instance),
-        central_(central),
-        context_(context),
-        instance_encoding_(options.instance.encoding),
-        central_encoding_(options.central.encoding) {
-    if (instance_) {
-      full_envelope_.emplace(envelope_options{.instrumentation_key = instance_->settings().instrumentation_key,
-                                              .cloud_role = options.cloud_role,
-                                              .role_instance = options.role_instance,
-                                              .device_id = options.device_id});
-    }
-    if (central_) central_envelope_.emplace(central_->settings().instrumentation_key, options.cloud_role);
-  }
+      : event_writer_base(options, instance, central), context_(context) {}
 
   // Writes `event`, stamped `time`, into each destination's open batch.
   template <class E>
   void write(timestamp time, const E& event, std::size_t sealed_position) {
     if (instance_ && central_ && instance_encoding_ == central_encoding_) {
-      auto& full = instance_->open_batch(time);
-      auto& central = central_->open_batch(time);
+      auto& full = open_batch(*instance_, time);
+      auto& central = open_batch(*central_, time);
       full.begin_item();
       central.begin_item();
       const pair_report reports =
@@ -60,7 +77,7 @@ class event_writer {
       finish_item(*central_, central, reports.central, sealed_position);
     } else {
       if (instance_) {
-        auto& full = instance_->open_batch(time);
+        auto& full = open_batch(*instance_, time);
         full.begin_item();
         const write_report report =
             instance_encoding_ == encoding::typed
@@ -69,7 +86,7 @@ class event_writer {
         finish_item(*instance_, full, report, sealed_position);
       }
       if (central_) {
-        auto& central = central_->open_batch(time);
+        auto& central = open_batch(*central_, time);
         central.begin_item();
         const write_report report =
             central_encoding_ == encoding::typed
@@ -81,13 +98,13 @@ class event_writer {
     }
     if constexpr (has_metric_twin_v<E>) {
       if (instance_) {
-        auto& full = instance_->open_batch(time);
+        auto& full = open_batch(*instance_, time);
         full.begin_item();
         finish_item(*instance_, full, write_metric_full(full.body(), *full_envelope_, time, event, context_),
                     sealed_position);
       }
       if (central_) {
-        auto& central = central_->open_batch(time);
+        auto& central = open_batch(*central_, time);
         central.begin_item();
         finish_item(*central_, central, write_metric_central(central.body(), *central_envelope_, time, event, context_),
                     sealed_position);
@@ -96,36 +113,12 @@ class event_writer {
   }
 
  private:
-  // Counts what the serializers changed; an item over max_item_bytes is taken back out and
-  // dropped as too_large. A full batch is sealed: every event before `sealed_position` has
-  // then left the queue.
-  static void finish_item(destination& target, batch& open, const write_report& report, std::size_t sealed_position) {
-    auto& counters = target.counters();
-    if (report.truncated_values) counters.values_truncated.fetch_add(report.truncated_values, std::memory_order_relaxed);
-    if (report.invalid_utf8_replaced)
-      counters.invalid_utf8_replaced.fetch_add(report.invalid_utf8_replaced, std::memory_order_relaxed);
-    if (report.non_finite_omitted) counters.non_finite_omitted.fetch_add(report.non_finite_omitted, std::memory_order_relaxed);
-    if (report.out_of_range_enums) counters.out_of_range_enums.fetch_add(report.out_of_range_enums, std::memory_order_relaxed);
-    if (report.projection_rejected)
-      counters.projection_rejected.fetch_add(report.projection_rejected, std::memory_order_relaxed);
-    if (open.current_item_size() > max_item_bytes) {
-      open.discard_item();
-      counters.drop(drop_reason::too_large, 1);
-      return;
-    }
-    open.end_item();
-    if (target.open_is_full()) target.seal(sealed_position);
-  }
-
-
-  destination* const instance_;
-  destination* const central_;
   const C& context_;
-  const encoding instance_encoding_;
-  const encoding central_encoding_;
-  std::optional<full_envelope> full_envelope_;
-  std::optional<central_envelope> central_envelope_;
 };
 
 }  // namespace detail
 }  // namespace onefuzz::telemetry::transport
+
+#ifndef ONEFUZZ_TELEMETRY_SEPARATE_COMPILATION
+#include <onefuzz/telemetry/transport/impl/event_writer.ipp>
+#endif
