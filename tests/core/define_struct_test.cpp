@@ -5,6 +5,8 @@
 // has a twin declared with Hana's macro (same members, same order); the accessor types must be
 // equal up to the struct they point into, each member_ptr must point to the member named by its
 // key, and reading and serializing the two must give the same names, values and bytes.
+#include "test_events.hpp"
+
 #include <onefuzz/telemetry.hpp>
 #include <onefuzz/telemetry/detail/define_struct.hpp>
 
@@ -23,7 +25,6 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -349,22 +350,14 @@ std::vector<std::string> numbered(char prefix, int first, int last) {
   return names;
 }
 
-const tel::full_envelope full_destination{
-    {.instrumentation_key = "11111111-2222-3333-4444-555555555555",
-     .cloud_role = tel::role::agent,
-     .role_instance = "node-7",
-     .device_id = "device-7"}};
-const tel::central_envelope central_destination{"99999999-8888-7777-6666-555555555555",
-                                                tel::role::agent};
-const tel::timestamp fixed_time = tel::timestamp{std::chrono::milliseconds{1714566896789}};
+using core_test::fixed_time;
+using core_test::sample_central_destination;
+using core_test::sample_full_destination;
 
 boost::json::object properties_of(std::string_view payload) {
-  INFO(payload);
-  boost::json::error_code error;
-  const boost::json::value envelope = boost::json::parse(payload, error);
-  REQUIRE_FALSE(error);
-  REQUIRE(envelope.is_object());
-  return envelope.as_object()
+  const boost::json::object envelope = core_test::parse_object(payload);
+  INFO(payload);  // for a missing member too (at() throws)
+  return envelope
       .at("data").as_object()
       .at("baseData").as_object()
       .at("properties").as_object();
@@ -430,12 +423,13 @@ TEST_CASE("the serializers write a struct and its Hana twin identically") {
   const auto event = mixed_sample<mixed_ours>();
   const auto context = context_sample<context_ours>();
   tel::output_buffer full, central, full_twin, central_twin;
-  CHECK(tel::write_full(full, full_destination, fixed_time, event, context).clean());
-  CHECK(tel::write_central(central, central_destination, fixed_time, event, context).clean());
-  tel::write_full(full_twin, full_destination, fixed_time, mixed_sample<mixed_hana>(),
+  CHECK(tel::write_full(full, sample_full_destination, fixed_time, event, context).clean());
+  CHECK(tel::write_central(central, sample_central_destination, fixed_time, event, context)
+            .clean());
+  tel::write_full(full_twin, sample_full_destination, fixed_time, mixed_sample<mixed_hana>(),
                   context_sample<context_hana>());
-  tel::write_central(central_twin, central_destination, fixed_time, mixed_sample<mixed_hana>(),
-                     context_sample<context_hana>());
+  tel::write_central(central_twin, sample_central_destination, fixed_time,
+                     mixed_sample<mixed_hana>(), context_sample<context_hana>());
   CHECK(full.view() == full_twin.view());
   CHECK(central.view() == central_twin.view());
 
@@ -464,8 +458,8 @@ TEST_CASE("the serializers write a struct and its Hana twin identically") {
 TEST_CASE("structs wider than 16 fields serialize every field") {
   tel::output_buffer full, full_twin, central;
   const auto event = wide_sample<wide_ours>();
-  CHECK(tel::write_full(full, full_destination, fixed_time, event).clean());
-  tel::write_full(full_twin, full_destination, fixed_time, wide_sample<wide_hana>());
+  CHECK(tel::write_full(full, sample_full_destination, fixed_time, event).clean());
+  tel::write_full(full_twin, sample_full_destination, fixed_time, wide_sample<wide_hana>());
   CHECK(full.view() == full_twin.view());
   auto properties = properties_of(full.view());
   CHECK(keys_in_order(properties) == numbered('w', 1, 20));
@@ -475,7 +469,7 @@ TEST_CASE("structs wider than 16 fields serialize every field") {
   CHECK(properties.at("w17").as_string() == "17");
   CHECK(properties.at("w18").as_string() == "eighteen");
   CHECK(properties.at("w20").as_string() == "20");
-  CHECK(tel::write_central(central, central_destination, fixed_time, event).clean());
+  CHECK(tel::write_central(central, sample_central_destination, fixed_time, event).clean());
   auto central_keys = numbered('w', 1, 20);
   central_keys.erase(central_keys.begin() + 17);  // w18, instance-only
   CHECK(keys_in_order(properties_of(central.view())) == central_keys);
@@ -485,7 +479,7 @@ TEST_CASE("structs wider than 16 fields serialize every field") {
   std::uint64_t next = 0;
   hana::for_each(hana::accessors<widest>(), [&](auto pair) { hana::second(pair)(all) = next++; });
   tel::output_buffer widest_out;
-  CHECK(tel::write_full(widest_out, full_destination, fixed_time, all).clean());
+  CHECK(tel::write_full(widest_out, sample_full_destination, fixed_time, all).clean());
   properties = properties_of(widest_out.view());
   CHECK(keys_in_order(properties) == numbered('f', 0, 63));
   for (int i = 0; i < 64; ++i) {

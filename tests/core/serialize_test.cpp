@@ -4,7 +4,6 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cmath>
 #include <set>
 #include <string>
@@ -17,18 +16,6 @@ using namespace core_test;
 namespace json = boost::json;
 
 namespace {
-
-const tel::full_envelope full_destination{
-    {.instrumentation_key = "11111111-2222-3333-4444-555555555555",
-     .cloud_role = tel::role::agent,
-     .role_instance = "node-7",
-     .device_id = "device-7"}};
-const tel::central_envelope central_destination{"99999999-8888-7777-6666-555555555555",
-                                                tel::role::agent};
-
-// 2024-05-01T12:34:56.789Z
-const tel::timestamp fixed_time =
-    tel::timestamp{std::chrono::milliseconds{1714566896789}};
 
 every_kind sample_event() {
   every_kind ev;
@@ -55,15 +42,6 @@ process_context sample_context() {
   ctx.role = tel::role::agent;
   ctx.region = "westeurope";
   return ctx;
-}
-
-json::object parse_object(std::string_view text) {
-  json::error_code error;
-  json::value value = json::parse(text, error);
-  INFO(text);
-  REQUIRE_FALSE(error);
-  REQUIRE(value.is_object());
-  return value.as_object();
 }
 
 std::set<std::string> keys_of(const json::object& object) {
@@ -94,7 +72,8 @@ void check_envelope_common(const json::object& envelope, std::string_view ikey) 
 
 TEST_CASE("full payload, OneFuzz-compatible encoding: every value a string, as the original formats it") {
   tel::output_buffer out;
-  const auto report = tel::write_full(out, full_destination, fixed_time, sample_event(), sample_context());
+  const auto report =
+      tel::write_full(out, sample_full_destination, fixed_time, sample_event(), sample_context());
   CHECK(report.clean());
 
   // Written by hand from docs/wire-format.md and docs/catalog.md: Rust Display for numbers,
@@ -140,14 +119,14 @@ TEST_CASE("full payload, OneFuzz-compatible encoding: every value a string, as t
 
   // Round trip: writing the same event again gives the same bytes.
   tel::output_buffer again;
-  tel::write_full(again, full_destination, fixed_time, sample_event(), sample_context());
+  tel::write_full(again, sample_full_destination, fixed_time, sample_event(), sample_context());
   CHECK(again.view() == out.view());
 }
 
 TEST_CASE("central payload carries only central fields, the reviewed projection, and redacted tags") {
   tel::output_buffer out;
-  const auto report =
-      tel::write_central(out, central_destination, fixed_time, sample_event(), sample_context());
+  const auto report = tel::write_central(out, sample_central_destination, fixed_time, sample_event(),
+                                         sample_context());
   CHECK(report.clean());
 
   const std::string expected =
@@ -179,8 +158,8 @@ TEST_CASE("central payload carries only central fields, the reviewed projection,
 TEST_CASE("central keys are a subset of full keys, and no instance-only key is central") {
   tel::output_buffer full;
   tel::output_buffer central;
-  tel::write_both(full, full_destination, central, central_destination, fixed_time, sample_event(),
-                  sample_context());
+  tel::write_both(full, sample_full_destination, central, sample_central_destination, fixed_time,
+                  sample_event(), sample_context());
   const auto full_keys = keys_of(base_data(parse_object(full.view())).at("properties").as_object());
   const auto central_keys =
       keys_of(base_data(parse_object(central.view())).at("properties").as_object());
@@ -204,10 +183,10 @@ TEST_CASE("write_both gives the same bytes as write_full and write_central") {
     tel::output_buffer both_full, both_central, full, central;
     auto ev = sample_event();
     if (round == 1) ev.rate = std::nan("");
-    tel::write_both(both_full, full_destination, both_central, central_destination, fixed_time, ev,
-                    sample_context());
-    tel::write_full(full, full_destination, fixed_time, ev, sample_context());
-    tel::write_central(central, central_destination, fixed_time, ev, sample_context());
+    tel::write_both(both_full, sample_full_destination, both_central, sample_central_destination,
+                    fixed_time, ev, sample_context());
+    tel::write_full(full, sample_full_destination, fixed_time, ev, sample_context());
+    tel::write_central(central, sample_central_destination, fixed_time, ev, sample_context());
     CHECK(both_full.view() == full.view());
     CHECK(both_central.view() == central.view());
   }
@@ -216,7 +195,7 @@ TEST_CASE("write_both gives the same bytes as write_full and write_central") {
 TEST_CASE("write_both refuses one buffer for both payloads, and writes nothing") {
   tel::output_buffer shared;
   try {
-    tel::write_both(shared, full_destination, shared, central_destination, fixed_time,
+    tel::write_both(shared, sample_full_destination, shared, sample_central_destination, fixed_time,
                     sample_event(), sample_context());
     FAIL("write_both accepted the same buffer twice");
   } catch (const std::invalid_argument& error) {
@@ -234,8 +213,8 @@ TEST_CASE("a reviewed projection outside its grammar is sent as \"other\" and co
     auto ev = sample_event();
     ev.tool = tool_path{value};
     tel::output_buffer full, central;
-    const auto reports = tel::write_both(full, full_destination, central, central_destination,
-                                         fixed_time, ev, sample_context());
+    const auto reports = tel::write_both(full, sample_full_destination, central,
+                                         sample_central_destination, fixed_time, ev, sample_context());
     INFO(value);
     CHECK(reports.central.projection_rejected == 1);
     CHECK(reports.full.projection_rejected == 0);
@@ -250,13 +229,14 @@ TEST_CASE("a reviewed projection outside its grammar is sent as \"other\" and co
   auto ev = sample_event();
   ev.tool = tool_path{"/x/" + std::string(64, 'Z')};
   tel::output_buffer central;
-  const auto report = tel::write_central(central, central_destination, fixed_time, ev);
+  const auto report = tel::write_central(central, sample_central_destination, fixed_time, ev);
   CHECK(report.projection_rejected == 0);
   CHECK(json::parse(central.view()).at("data").at("baseData").at("properties").at("tool").as_string() ==
         std::string(64, 'Z'));
   ev.tool = tool_path{"/x/a.B-9_+"};
   tel::output_buffer metric;
-  const auto metric_report = tel::write_metric_central(metric, central_destination, fixed_time, ev);
+  const auto metric_report =
+      tel::write_metric_central(metric, sample_central_destination, fixed_time, ev);
   CHECK(metric_report.projection_rejected == 0);
   CHECK(json::parse(metric.view()).at("data").at("baseData").at("properties").at("tool").as_string() ==
         "a.B-9_+");
@@ -267,7 +247,8 @@ TEST_CASE("typed encoding puts numbers in measurements and leaves out NaN and in
   auto ev = sample_event();
   ev.rate = std::numeric_limits<double>::infinity();
   ev.cpu = 1.0f;
-  const auto report = tel::write_full<tel::encoding::typed>(out, full_destination, fixed_time, ev);
+  const auto report =
+      tel::write_full<tel::encoding::typed>(out, sample_full_destination, fixed_time, ev);
   CHECK(report.non_finite_omitted == 1);
 
   const auto envelope = parse_object(out.view());
@@ -294,7 +275,7 @@ TEST_CASE("compatible encoding sends NaN and infinities as the original's string
                              std::pair{-std::numeric_limits<double>::infinity(), "-inf"}}) {
     out.clear();
     ev.rate = value;
-    const auto report = tel::write_full(out, full_destination, fixed_time, ev);
+    const auto report = tel::write_full(out, sample_full_destination, fixed_time, ev);
     CHECK(report.clean());
     CHECK(base_data(parse_object(out.view())).at("properties").as_object().at("rate").as_string() == text);
   }
@@ -309,7 +290,7 @@ struct nothing_set {
 
 TEST_CASE("an event with no context and no optional value writes empty sections validly") {
   tel::output_buffer out;
-  tel::write_full<tel::encoding::typed>(out, full_destination, fixed_time, nothing_set{});
+  tel::write_full<tel::encoding::typed>(out, sample_full_destination, fixed_time, nothing_set{});
   const auto data = base_data(parse_object(out.view()));
   CHECK(data.at("properties").as_object().empty());
   CHECK(data.at("measurements").as_object().empty());
@@ -317,8 +298,10 @@ TEST_CASE("an event with no context and no optional value writes empty sections 
 
 TEST_CASE("the metric twin is a MetricData envelope with value 1 and the filtered properties") {
   tel::output_buffer full, central;
-  tel::write_metric_full(full, full_destination, fixed_time, sample_event(), sample_context());
-  tel::write_metric_central(central, central_destination, fixed_time, sample_event(), sample_context());
+  tel::write_metric_full(full, sample_full_destination, fixed_time, sample_event(),
+                         sample_context());
+  tel::write_metric_central(central, sample_central_destination, fixed_time, sample_event(),
+                            sample_context());
   for (auto* out : {&full, &central}) {
     const auto envelope = parse_object(out->view());
     CHECK(envelope.at("name").as_string() == "Microsoft.ApplicationInsights.Metric");
@@ -338,10 +321,10 @@ TEST_CASE("the metric twin is a MetricData envelope with value 1 and the filtere
 
 TEST_CASE("payloads append, so several envelopes can share one batch buffer") {
   tel::output_buffer out;
-  tel::write_full(out, full_destination, fixed_time, sample_event());
+  tel::write_full(out, sample_full_destination, fixed_time, sample_event());
   const auto first = out.size();
   out.push_back('\n');
-  tel::write_full(out, full_destination, fixed_time, sample_event());
+  tel::write_full(out, sample_full_destination, fixed_time, sample_event());
   CHECK(out.view().substr(first + 1) == out.view().substr(0, first));
 }
 

@@ -1,8 +1,13 @@
-// Events used by the core tests: one field of every value kind, with both attributes.
+// Events used by the core tests: one field of every value kind, with both attributes; and what
+// the serializer tests share to write and read them: the destinations, the time, the parser.
 #pragma once
 
 #include <onefuzz/telemetry.hpp>
 
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -64,5 +69,29 @@ struct process_context {
     (tel::central<tel::role>, role),
     (tel::instance_only<std::string>, region));
 };
+
+// The serializer tests' destinations and time. Not named full_destination and
+// central_destination: allocation_test.cpp, which uses core_test's names, declares envelopes of
+// its own by those names.
+inline const tel::full_envelope sample_full_destination{
+    {.instrumentation_key = "11111111-2222-3333-4444-555555555555",
+     .cloud_role = tel::role::agent,
+     .role_instance = "node-7",
+     .device_id = "device-7"}};
+inline const tel::central_envelope sample_central_destination{
+    "99999999-8888-7777-6666-555555555555", tel::role::agent};
+
+// 2024-05-01T12:34:56.789Z
+inline constexpr tel::timestamp fixed_time{std::chrono::milliseconds{1714566896789}};
+
+// A payload parsed as one JSON object; the test stops here if it is not one.
+inline boost::json::object parse_object(std::string_view text) {
+  boost::json::error_code error;
+  boost::json::value value = boost::json::parse(text, error);
+  INFO(text);
+  REQUIRE_FALSE(error);
+  REQUIRE(value.is_object());
+  return value.as_object();
+}
 
 }  // namespace core_test
