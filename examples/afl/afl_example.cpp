@@ -122,7 +122,7 @@ int main(int argc, char** argv) try {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line-buffered even into a pipe
   bool local = false;
   unsigned seconds = 5;
-  int wait_seconds = 10;
+  demo::delivery_wait wait_at_exit;  // --wait SECONDS, 10 s unless given
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--local") {
@@ -130,7 +130,7 @@ int main(int argc, char** argv) try {
     } else if (a == "--seconds" && i + 1 < argc) {
       seconds = static_cast<unsigned>(std::clamp(std::atoi(argv[++i]), 1, 60));
     } else if (a == "--wait" && i + 1 < argc) {
-      wait_seconds = std::clamp(std::atoi(argv[++i]), 1, 60);
+      wait_at_exit.parse(argv[++i]);
     } else {
       std::fprintf(stderr, "usage: onefuzz-afl-example [--local] [--seconds N] [--wait SECONDS]\n");
       return 2;
@@ -243,14 +243,10 @@ int main(int argc, char** argv) try {
   std::printf("  %zu crashes, %zu queue entries reported\n", findings.crashes(), findings.inputs());
   if (!unknown_keys.empty()) std::printf("  fuzzer_stats keys without a mapping: %zu\n", unknown_keys.size());
 
-  const bool flushed = sender.force_flush(std::chrono::seconds{wait_seconds});
+  const bool flushed = sender.force_flush(wait_at_exit.duration());
   sender.shutdown(flushed ? 5s : 0s);
   demo::checks checks;
-  // Built piece by piece: "literal" + std::string trips g++ 12's false -Wrestrict at -O3.
-  std::string delivered_within = "everything was delivered within ";
-  delivered_within += std::to_string(wait_seconds);
-  delivered_within += " s";
-  checks.expect(flushed, delivered_within);
+  checks.expect(flushed, wait_at_exit.delivered_within());
   checks.expect(runtime_stats_sent >= 1, "at least one runtime_stats from fuzzer_stats");
   checks.expect(unknown_keys.empty(), "every key AFL++ wrote is known");
   if (server) {

@@ -1,6 +1,7 @@
 // What the examples (agent, afl, service) print at the end: the items each instance
 // received, side by side; the cause of each destination's failure; and one JSON line of
-// counters per destination. One header, so every example reports the same way. Example
+// counters per destination; and --wait, how long the afl and service examples wait for
+// delivery before they report. One header, so every example reports the same way. Example
 // code, not part of the library.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -42,6 +44,28 @@ inline bool environment_has_destination() {
   }
   return false;
 }
+
+// --wait SECONDS (the afl and service examples): how long to wait at exit for every item to
+// be delivered. A destination that has not taken everything by then is failing, so the
+// examples skip shutdown's own wait and report it. A value that is not a number reads as
+// 0, and every value is clamped to 1..60 s: a typo neither hangs the exit nor skips the wait.
+struct delivery_wait {
+  int seconds = 10;
+
+  // `text` is the argument after --wait.
+  void parse(const char* text) { seconds = std::clamp(std::atoi(text), 1, 60); }
+
+  std::chrono::seconds duration() const { return std::chrono::seconds{seconds}; }
+
+  // The check the examples make on the flush: "everything was delivered within 2 s".
+  std::string delivered_within() const {
+    // Built piece by piece: "literal" + std::string trips g++ 12's false -Wrestrict at -O3.
+    std::string what{"everything was delivered within "};
+    what += std::to_string(seconds);
+    what += " s";
+    return what;
+  }
+};
 
 struct received_item {
   bool metric = false;  // a customMetric (the metric twin) rather than a customEvent

@@ -196,13 +196,13 @@ class service {
 int main(int argc, char** argv) try {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line-buffered even into a pipe
   bool local = false;
-  int wait_seconds = 10;
+  demo::delivery_wait wait_at_exit;  // --wait SECONDS, 10 s unless given
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--local") {
       local = true;
     } else if (a == "--wait" && i + 1 < argc) {
-      wait_seconds = std::clamp(std::atoi(argv[++i]), 1, 60);
+      wait_at_exit.parse(argv[++i]);
     } else {
       std::fprintf(stderr, "usage: onefuzz-service-example [--local] [--wait SECONDS]\n");
       return 2;
@@ -288,17 +288,13 @@ int main(int argc, char** argv) try {
     std::printf("  refused, as it should be: %s\n", e.what());
   }
 
-  const bool flushed = sender.force_flush(std::chrono::seconds{wait_seconds});
+  const bool flushed = sender.force_flush(wait_at_exit.duration());
   sender.shutdown(flushed ? 5s : 0s);
   std::printf("  %zu state changes sent\n", svc.events());
 
   demo::checks checks;
   checks.expect(refused, "an invalid transition is refused");
-  // Built piece by piece: "literal" + std::string trips g++ 12's false -Wrestrict at -O3.
-  std::string delivered_within = "everything was delivered within ";
-  delivered_within += std::to_string(wait_seconds);
-  delivered_within += " s";
-  checks.expect(flushed, delivered_within);
+  checks.expect(flushed, wait_at_exit.delivered_within());
   if (server) {
     const auto keys = demo::context_keys<cat::service_context>();
     const auto instance = demo::received(*server, demo::instance_key, keys);

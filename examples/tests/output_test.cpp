@@ -37,8 +37,9 @@ struct output_line {
 
 struct run_result {
   int exit_code = -1;
-  std::vector<output_line> out;  // stdout, line by line
-  std::string err;               // stderr, whole
+  std::vector<output_line> out;    // stdout, line by line
+  std::string err;                 // stderr, whole
+  clock_type::duration elapsed{};  // wall time from spawning the program to its exit
 };
 
 // The current environment without the variables that name destinations, plus `extra`.
@@ -76,6 +77,7 @@ run_result run(std::vector<std::string> args, std::vector<std::string> env) {
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
   pid_t pid = -1;
+  const auto started = clock_type::now();
   const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(out_pipe[1]);
@@ -114,6 +116,7 @@ run_result run(std::vector<std::string> args, std::vector<std::string> env) {
   if (!partial.empty()) result.out.push_back({partial, clock_type::now()});
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
+  result.elapsed = clock_type::now() - started;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }
@@ -252,12 +255,26 @@ const std::string refused_destination =
     std::string{"APPLICATIONINSIGHTS_CONNECTION_STRING=InstrumentationKey="} + refused_key +
     ";IngestionEndpoint=http://127.0.0.1:1/";
 
+// The failure tests run the examples with --wait 2: the first refused attempt names the
+// cause at once, and the default 10 s wait at exit would only make the test idle. Such a run
+// takes its 2 s wait plus the example's own work (the AFL run fuzzes for 1 s: about 3 s in
+// all); one that ignored --wait would take over 10 s. The bound lies between, with room for
+// a loaded machine, so that an example ignoring --wait fails the test instead of slowing it.
+constexpr double refused_run_bound_seconds = 8;
+
 // What an example prints when its only destination (the instance; no central configured)
-// refuses every connection. The examples are run with --wait 2: the first refused attempt
-// names the cause at once, and the default 10 s wait at exit would only make the test idle.
+// refuses every connection, run with --wait 2.
 void check_refused_instance(const run_result& r) {
   INFO(all_of(r));
   CHECK(r.exit_code == 1);
+  {
+    const double elapsed_seconds = std::chrono::duration<double>(r.elapsed).count();
+    INFO("expected the run to end within " << refused_run_bound_seconds
+                                           << " s: --wait 2 should cut the wait at exit to 2 s (default 10 s)");
+    CHECK(elapsed_seconds < refused_run_bound_seconds);
+  }
+  // The failed check names the wait it was given.
+  CHECK(r.err.find("check failed: everything was delivered within 2 s\n") != std::string::npos);
   // "instance: <kind> (libcurl <code>): <libcurl's text>", and no line for central.
   std::optional<std::string> cause;
   for (const auto& line : r.out) {
