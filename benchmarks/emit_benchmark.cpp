@@ -14,6 +14,13 @@
 // the deque: a wait on the consumer's count), so every burst starts with an idle, empty
 // queue and the consumer keeps up over the run. Posting never overlaps a timed burst:
 // batches are large enough to be sealed only by the flush.
+
+// Allocation counting: every operator new in this program goes through counting_new.hpp's,
+// which counts per thread; only the emitting thread's count is read, and only across the
+// timed bursts (burst_scope), so the consumers' allocations and the flushes' are not
+// charged to emit().
+#include "counting_new.hpp"
+
 #include <onefuzz/telemetry/catalog.hpp>
 #include <onefuzz/telemetry/transport/sender.hpp>
 
@@ -52,35 +59,6 @@ namespace tel = onefuzz::telemetry;
 namespace cat = onefuzz::telemetry::catalog;
 using namespace std::chrono_literals;
 
-// ---------------------------------------------------------------------------------------
-// Allocation counting: every operator new in this program goes through here, but only
-// the emitting thread counts, and only while it emits (the flag is set around each timed
-// burst), so the consumers' allocations and the flushes' are not charged to emit().
-namespace {
-thread_local bool counting_allocations = false;
-thread_local std::uint64_t allocations_on_this_thread = 0;
-}  // namespace
-
-// None of these is inlined: g++ would otherwise see malloc's result reach operator delete
-// (or operator new's reach free) at a call site and warn (-Wmismatched-new-delete).
-[[gnu::noinline]] void* operator new(std::size_t size) {
-  if (counting_allocations) ++allocations_on_this_thread;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc{};
-}
-[[gnu::noinline]] void* operator new[](std::size_t size) { return ::operator new(size); }
-[[gnu::noinline]] void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  if (counting_allocations) ++allocations_on_this_thread;
-  return std::malloc(size == 0 ? 1 : size);
-}
-[[gnu::noinline]] void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return ::operator new(size, tag);
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-
 namespace {
 
 // What the emitting thread did during the timed bursts.
@@ -96,14 +74,13 @@ struct burst_tally {
 class burst_scope {
  public:
   explicit burst_scope(burst_tally& tally)
-      : tally_(tally), allocations_before_(allocations_on_this_thread), usage_before_(usage()) {
-    counting_allocations = true;
-  }
+      : tally_(tally),
+        allocations_before_(counting_new::allocations_on_this_thread()),
+        usage_before_(usage()) {}
   burst_scope(const burst_scope&) = delete;
   burst_scope& operator=(const burst_scope&) = delete;
   ~burst_scope() {
-    counting_allocations = false;
-    tally_.allocations += allocations_on_this_thread - allocations_before_;
+    tally_.allocations += counting_new::allocations_on_this_thread() - allocations_before_;
     const rusage after = usage();
     tally_.involuntary_switches += static_cast<std::uint64_t>(after.ru_nivcsw - usage_before_.ru_nivcsw);
     tally_.voluntary_switches += static_cast<std::uint64_t>(after.ru_nvcsw - usage_before_.ru_nvcsw);

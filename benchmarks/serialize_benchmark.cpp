@@ -6,6 +6,12 @@
 //
 // Before any timing, the payloads of ours and of the Boost.JSON peer are parsed back and
 // compared as JSON values; the program stops if they differ, so the peers do the same work.
+
+// Allocation counting: every operator new in this program goes through counting_new.hpp's,
+// which counts per thread (no atomic in the measured loop); the counter is read only by the
+// thread that runs the benchmark.
+#include "counting_new.hpp"
+
 #include <onefuzz/telemetry.hpp>
 
 #include <benchmark/benchmark.h>
@@ -24,34 +30,6 @@
 #include <vector>
 
 namespace tel = onefuzz::telemetry;
-
-// ---------------------------------------------------------------------------------------
-// Allocation counting: every operator new in this program goes through here. The counter
-// is per thread (no atomic in the measured loop) and read only by the thread that runs
-// the benchmark.
-namespace {
-thread_local std::uint64_t allocations_on_this_thread = 0;
-}  // namespace
-
-// None of these is inlined: g++ would otherwise see malloc's result reach operator delete
-// (or operator new's reach free) at a call site and warn (-Wmismatched-new-delete).
-[[gnu::noinline]] void* operator new(std::size_t size) {
-  ++allocations_on_this_thread;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc{};
-}
-[[gnu::noinline]] void* operator new[](std::size_t size) { return ::operator new(size); }
-[[gnu::noinline]] void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  ++allocations_on_this_thread;
-  return std::malloc(size == 0 ? 1 : size);
-}
-[[gnu::noinline]] void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return ::operator new(size, tag);
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -311,7 +289,7 @@ void BM_serialize_ours(benchmark::State& state) {
   tel::output_buffer central(4096);
   tel::timestamp time = start_time;
   std::uint64_t bytes = 0;
-  const std::uint64_t allocations_before = allocations_on_this_thread;
+  const std::uint64_t allocations_before = counting_new::allocations_on_this_thread();
   for (auto _ : state) {
     full.clear();
     central.clear();
@@ -323,7 +301,7 @@ void BM_serialize_ours(benchmark::State& state) {
     bytes += full.size() + central.size();
     time += std::chrono::milliseconds{1};
   }
-  report_counters(state, allocations_on_this_thread - allocations_before, bytes);
+  report_counters(state, counting_new::allocations_on_this_thread() - allocations_before, bytes);
 }
 BENCHMARK(BM_serialize_ours);
 
@@ -332,7 +310,7 @@ void run_boost_benchmark(benchmark::State& state, bool monotonic) {
   const runtime_stats ev = sample_event();
   tel::timestamp time = start_time;
   std::uint64_t bytes = 0;
-  const std::uint64_t allocations_before = allocations_on_this_thread;
+  const std::uint64_t allocations_before = counting_new::allocations_on_this_thread();
   for (auto _ : state) {
     const boost_payloads out = boost_write_both(destinations, ev, time, monotonic);
     benchmark::DoNotOptimize(out.full.data());
@@ -340,7 +318,7 @@ void run_boost_benchmark(benchmark::State& state, bool monotonic) {
     bytes += out.full.size() + out.central.size();
     time += std::chrono::milliseconds{1};
   }
-  report_counters(state, allocations_on_this_thread - allocations_before, bytes);
+  report_counters(state, counting_new::allocations_on_this_thread() - allocations_before, bytes);
 }
 
 void BM_serialize_boost_json_monotonic(benchmark::State& state) { run_boost_benchmark(state, true); }

@@ -40,8 +40,8 @@ cmake --build --preset asan -j "$jobs"
 step "g++ ASan+UBSan: tests (compile-fail rules and fuzz runs are compiler checks, done above)"
 ctest --preset asan -j "$jobs" --label-exclude "mutation|compile-fail|${long_labels}"
 
-# core is left out of the TSan build: its allocation test replaces operator new, which
-# the TSan runtime also defines.
+# core is left out of the TSan build: its allocation test needs the counting operator new
+# (tests/support/counting_new.hpp), which the TSan runtime's own operator new rules out.
 step "clang++ TSan: configure and build"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j "$jobs"

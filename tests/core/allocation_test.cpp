@@ -1,32 +1,12 @@
 // Steady-state serialization does not touch the heap: counted through a replaced
-// operator new (every allocation the library makes goes through it).
+// operator new (every allocation the library makes goes through it; counting_new.hpp
+// counts per thread, and serialization runs on the calling thread).
+#include "counting_new.hpp"
 #include "test_events.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
-namespace {
-std::atomic<long> allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc{};
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept { return ::operator new(size, tag); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include <cstdint>
 
 using namespace core_test;
 
@@ -57,13 +37,13 @@ TEST_CASE("writing into reused buffers allocates nothing once warm") {
   };
   write_all();  // warm up: the buffers grow to their steady size
 
-  const long before = allocations.load();
+  const std::uint64_t before = counting_new::allocations_on_this_thread();
   for (int i = 0; i < 1000; ++i) write_all();
-  CHECK(allocations.load() - before == 0);
+  CHECK(counting_new::allocations_on_this_thread() - before == 0u);
 
   // The counter is live: a fresh buffer does allocate.
-  const long fresh_before = allocations.load();
+  const std::uint64_t fresh_before = counting_new::allocations_on_this_thread();
   tel::output_buffer fresh;
   tel::write_full(fresh, full_destination, now, ev, ctx);
-  CHECK(allocations.load() - fresh_before >= 1);
+  CHECK(counting_new::allocations_on_this_thread() - fresh_before >= 1u);
 }

@@ -1,15 +1,14 @@
 // The sender against the local ingestion server, over real loopback sockets: delivery to
 // both destinations, each response class, overflow policies, flush and shutdown deadlines,
 // and the accounting identity emitted == accepted + dropped in every case.
+#include "counting_new.hpp"
 #include "sender_support.hpp"
 
 #include <boost/json.hpp>
 
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
-#include <new>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -614,54 +613,19 @@ TEST_CASE("a projection outside its grammar is sent as \"other\" and counted as 
 }
 
 // --- emit() allocates nothing --------------------------------------------------------------
-// Not compiled under TSan: its runtime defines the global operator new too, and the link
-// fails on the duplicate. The g++ Release and ASan+UBSan steps run it.
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ONEFUZZ_TEST_UNDER_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define ONEFUZZ_TEST_UNDER_TSAN 1
-#endif
-#ifndef ONEFUZZ_TEST_UNDER_TSAN
-// Every operator new in this program goes through here, but only this test's emitting
-// thread counts, and only while the flag is set: the sender's own threads (serializing,
-// posting, reporting diagnostics) may allocate, emit() may not.
-namespace {
-thread_local bool counting_allocations = false;
-thread_local std::uint64_t allocations_on_this_thread = 0;
-}  // namespace
-
-// None of these is inlined: g++ would otherwise see malloc's result reach operator delete
-// (or operator new's reach free) at a call site and warn (-Wmismatched-new-delete).
-[[gnu::noinline]] void* operator new(std::size_t size) {
-  if (counting_allocations) ++allocations_on_this_thread;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc{};
-}
-[[gnu::noinline]] void* operator new[](std::size_t size) { return ::operator new(size); }
-[[gnu::noinline]] void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  if (counting_allocations) ++allocations_on_this_thread;
-  return std::malloc(size == 0 ? 1 : size);
-}
-[[gnu::noinline]] void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return ::operator new(size, tag);
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-
+// Not compiled under TSan, whose runtime defines the global operator new too (see
+// counting_new.hpp). The g++ Release and ASan+UBSan steps run it.
+#if ONEFUZZ_COUNTING_NEW
+// counting_new.hpp counts per thread: only this test's emitting thread is looked at, so
+// the sender's own threads (serializing, posting, reporting diagnostics) may allocate,
+// emit() may not.
 namespace {
 // Heap allocations made by `f` on this thread.
 template <class F>
 std::uint64_t allocations_during(F&& f) {
-  allocations_on_this_thread = 0;
-  counting_allocations = true;
+  const std::uint64_t before = counting_new::allocations_on_this_thread();
   f();
-  counting_allocations = false;
-  return allocations_on_this_thread;
+  return counting_new::allocations_on_this_thread() - before;
 }
 }  // namespace
 
@@ -702,4 +666,4 @@ TEST_CASE("emit() of a catalog event allocates nothing once the sender runs, wit
   CHECK(allocations_during([&] { probe = new int(7); }) == 1);
   delete probe;
 }
-#endif  // ONEFUZZ_TEST_UNDER_TSAN
+#endif  // ONEFUZZ_COUNTING_NEW
