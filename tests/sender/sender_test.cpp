@@ -155,11 +155,7 @@ TEST_CASE("without a central destination nothing is serialized or sent for it") 
 TEST_CASE("central_disabled in code wins over the environment") {
   ingestion_server server;
   auto options = options_for(server, false);
-  static std::string central_from_env;
-  central_from_env = server.connection_string(central_key);
-  options.getenv = [](const char* name) -> const char* {
-    return std::string_view{name} == "ONEFUZZ_TELEMETRY" ? central_from_env.c_str() : nullptr;
-  };
+  central_in_environment(options, server.connection_string(central_key));
   SECTION("the environment turns central on") {
     tel::transport::sender<> sender{options};
     CHECK(sender.has_central());
@@ -508,11 +504,7 @@ TEST_CASE("one instrumentation key cannot be both destinations: the sender refus
   }
   SECTION("an explicit instance and the environment's central key") {
     auto options = fast_options(server.connection_string(key));
-    static std::string central_from_env;
-    central_from_env = upper;
-    options.getenv = [](const char* name) -> const char* {
-      return std::string_view{name} == "ONEFUZZ_TELEMETRY" ? central_from_env.c_str() : nullptr;
-    };
+    central_in_environment(options, upper);
     const std::string message = refusal(options);
     CHECK(message.find("destination_overrides.instance and ONEFUZZ_TELEMETRY hold the same instrumentation key") !=
           std::string::npos);

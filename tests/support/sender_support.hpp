@@ -17,7 +17,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace sender_support {
@@ -30,6 +32,17 @@ inline constexpr const char* instance_key = "11111111-1111-4111-8111-11111111111
 inline constexpr const char* central_key = "22222222-2222-4222-8222-222222222222";
 
 inline const char* no_environment(const char*) { return nullptr; }
+
+// Makes options' environment hold ONEFUZZ_TELEMETRY=connection (the central destination's
+// variable) and nothing else. getenv is a plain function pointer, so the value lives in one
+// static string: it serves the sender constructed last.
+inline void central_in_environment(tel::transport::sender_options& options, std::string connection) {
+  static std::string value;
+  value = std::move(connection);
+  options.getenv = [](const char* name) -> const char* {
+    return std::string_view{name} == "ONEFUZZ_TELEMETRY" ? value.c_str() : nullptr;
+  };
+}
 
 // Options for a sender posting to local servers, with waits short enough for tests (the
 // policy is the same as with the defaults).
